@@ -1,0 +1,32 @@
+# The two commands a teacher needs: `make demo` and `make test`. Both build the virtual
+# environment in .venv on first use (and again when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# nbgrader starts `alembic` and the kernel from PATH, so the environment's bin comes first.
+export PATH := $(abspath $(BIN)):$(PATH)
+# TensorFlow's start-up chatter (CPU feature notes) hides the messages that matter.
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: demo test lint install clean
+
+demo: $(STAMP)
+	$(BIN)/course demo
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests nbgrader_config.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

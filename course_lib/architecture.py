@@ -1,0 +1,147 @@
+"""Describe a Keras model as plain data, and compare it with the lesson's reference network.
+
+The description is JSON-friendly (lists, dicts, strings, numbers) so that grading can
+store, print and compare it. :func:`architecture_differences` returns the differences
+in plain words, first difference first, for a student to act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+REFERENCE_ARCHITECTURE = {
+    "input_shape": [28, 28, 1],
+    "layers": [
+        {"type": "Conv2D", "filters": 32, "kernel_size": [3, 3], "activation": "relu"},
+        {"type": "MaxPooling2D", "pool_size": [2, 2]},
+        {"type": "Conv2D", "filters": 64, "kernel_size": [3, 3], "activation": "relu"},
+        {"type": "MaxPooling2D", "pool_size": [2, 2]},
+        {"type": "Conv2D", "filters": 64, "kernel_size": [3, 3], "activation": "relu"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 64, "activation": "relu"},
+        {"type": "Dense", "units": 10, "activation": "softmax"},
+    ],
+    "loss": "categorical_crossentropy",
+    "optimizer": "SGD",
+    "parameters": 93322,
+}
+
+# What matters about each kind of layer for this lesson.
+_LAYER_SETTINGS = {
+    "Conv2D": ("filters", "kernel_size", "activation"),
+    "MaxPooling2D": ("pool_size",),
+    "Dense": ("units", "activation"),
+}
+_SETTING_WORDS = {
+    "filters": "filters",
+    "kernel_size": "kernel size",
+    "activation": "activation",
+    "pool_size": "pool size",
+    "units": "neurons",
+}
+
+
+def describe_architecture(model) -> dict:
+    """Return the architecture of a Keras model in the form of ``REFERENCE_ARCHITECTURE``."""
+    optimizer = getattr(model, "optimizer", None)  # absent until the model is compiled
+    layers = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        entry = {"type": kind}
+        for setting in _LAYER_SETTINGS.get(kind, ()):
+            entry[setting] = _plain(getattr(layer, setting))
+        layers.append(entry)
+    return {
+        "input_shape": [int(d) for d in model.inputs[0].shape[1:]] if model.inputs else None,
+        "layers": layers,
+        "loss": _loss_name(getattr(model, "loss", None)),
+        "optimizer": type(optimizer).__name__ if optimizer is not None else None,
+        "parameters": int(model.count_params()),
+    }
+
+
+def architecture_differences(model, reference: dict = REFERENCE_ARCHITECTURE) -> list[str]:
+    """List, in plain words, how ``model`` differs from ``reference``; empty when it matches."""
+    found = describe_architecture(model)
+    differences = []
+    if found["input_shape"] != reference["input_shape"]:
+        differences.append(
+            f"The input should have shape {tuple(reference['input_shape'])}, but your model "
+            f"takes {tuple(found['input_shape'] or ())}. Start with "
+            f"keras.Input(shape={tuple(reference['input_shape'])})."
+        )
+    differences.extend(_layer_differences(found["layers"], reference["layers"]))
+    if found["optimizer"] is None:
+        differences.append("The model is not compiled yet: call model.compile(...) on it.")
+    else:
+        if found["loss"] != reference["loss"]:
+            differences.append(
+                f"The loss should be '{reference['loss']}', but your model uses "
+                f"'{found['loss']}'."
+            )
+        if found["optimizer"] != reference["optimizer"]:
+            differences.append(
+                f"The optimizer should be {reference['optimizer']}, but your model uses "
+                f"{found['optimizer']}."
+            )
+    return differences
+
+
+def _layer_differences(found: list[dict], expected: list[dict]) -> list[str]:
+    differences = []
+    for number, (mine, want) in enumerate(zip(found, expected, strict=False), start=1):
+        if mine["type"] != want["type"]:
+            differences.append(
+                f"Layer {number} should be a {want['type']} layer, but yours is a "
+                f"{mine['type']} layer."
+            )
+            # Later layers are shifted or different; comparing them would only confuse.
+            return differences
+        for setting in _LAYER_SETTINGS.get(want["type"], ()):
+            if mine.get(setting) != want.get(setting):
+                differences.append(
+                    f"Layer {number} ({want['type']}) should have {_SETTING_WORDS[setting]} "
+                    f"{_show(want[setting])}, but yours has {_show(mine.get(setting))}."
+                )
+    if len(found) < len(expected):
+        missing = ", ".join(layer["type"] for layer in expected[len(found):])
+        differences.append(
+            f"Your model has {len(found)} layers, the reference has {len(expected)}: "
+            f"after layer {len(found)} it still needs {missing}."
+        )
+    elif len(found) > len(expected):
+        extra = ", ".join(layer["type"] for layer in found[len(expected):])
+        differences.append(
+            f"Your model has {len(found)} layers, the reference has {len(expected)}: "
+            f"remove the extra {extra}."
+        )
+    return differences
+
+
+def _plain(value):
+    """Turn tuples, activation functions and numpy numbers into JSON-friendly values."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if callable(value):
+        return getattr(value, "__name__", type(value).__name__)
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _loss_name(loss) -> str | None:
+    if loss is None or isinstance(loss, str):
+        return loss
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    if name is None:
+        name = type(loss).__name__
+    # keras.losses.CategoricalCrossentropy() and the string name mean the same thing.
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if name[0].isupper() else name
+
+
+def _show(value) -> str:
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return repr(value) if isinstance(value, str) else str(value)
