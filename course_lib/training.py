@@ -15,7 +15,7 @@ def train_reference(epochs: int | None = None, *, seed: int = DEFAULT_SEED, data
     ``epochs`` defaults to the data profile's. Returns the model, its history and the
     numbers a report needs.
     """
-    (train, test), source = data if data is not None else load_mnist()
+    train, test, source = data if data is not None else load_mnist()
     profile = profile_for(source)
     epochs = profile.epochs if epochs is None else epochs
     (x_train, y_train), (x_val, y_val) = split_validation(*train, profile.validation_size)

@@ -14,7 +14,7 @@ def test_import_makes_the_copy_the_course_uses(tmp_path, isolated_data, capsys):
     wanted = tiny_mnist(seed=9)
     assert main(["data", "import", str(write_idx_folder(tmp_path / "usb", wanted, gz=True))]) == 0
     assert (isolated_data / "datasets" / "mnist.npz").is_file()
-    (train, _), source = load_mnist()
+    train, _, source = load_mnist()
     np.testing.assert_array_equal(train[0], wanted[0][0])
     assert "keras cache" in source.origin
     assert main(["data", "status"]) == 0

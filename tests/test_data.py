@@ -34,7 +34,7 @@ def test_explicit_path_comes_first(tmp_path, cache_file, monkeypatch):
     env_file = write_npz(tmp_path / "env.npz", tiny_mnist(seed=2))
     monkeypatch.setenv("COURSE_MNIST_PATH", str(env_file))
     wanted = tiny_mnist(seed=3)
-    (train, _), source = load_mnist(write_idx_folder(tmp_path / "idx", wanted))
+    train, _, source = load_mnist(write_idx_folder(tmp_path / "idx", wanted))
     np.testing.assert_array_equal(train[0], wanted[0][0])
     assert source.is_full and "idx" in source.origin
 
@@ -44,7 +44,7 @@ def test_environment_variable_before_cache(tmp_path, cache_file, monkeypatch):
     write_npz(cache_file, tiny_mnist(seed=1))
     wanted = tiny_mnist(seed=2)
     monkeypatch.setenv("COURSE_MNIST_PATH", str(write_npz(tmp_path / "env.npz", wanted)))
-    (train, _), source = load_mnist()
+    train, _, source = load_mnist()
     np.testing.assert_array_equal(train[0], wanted[0][0])
     assert "env.npz" in source.origin
 
@@ -54,7 +54,7 @@ def test_keras_cache_before_download(cache_file, monkeypatch):
     wanted = tiny_mnist(seed=4)
     write_npz(cache_file, wanted)
     monkeypatch.setattr(data, "download_mnist", no_download)
-    (train, test), source = load_mnist(allow_download=True)
+    train, test, source = load_mnist(allow_download=True)
     np.testing.assert_array_equal(test[1], wanted[1][1])
     assert source.is_full and "keras cache" in source.origin
 
@@ -65,7 +65,7 @@ def test_download_when_nothing_local(monkeypatch, capsys):
 
     wanted = tiny_mnist(seed=5)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: wanted)
-    (train, _), source = load_mnist(allow_download=True)
+    train, _, source = load_mnist(allow_download=True)
     np.testing.assert_array_equal(train[0], wanted[0][0])
     assert source.origin == "keras download" and source.is_full
     assert "NOTE" not in capsys.readouterr().out
@@ -79,7 +79,7 @@ def test_failed_download_falls_back_to_sample_with_notice(monkeypatch, capsys):
         raise Exception("URL fetch failure: Name or service not known")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    (train, test), source = load_mnist(allow_download=True)
+    train, test, source = load_mnist(allow_download=True)
     notice = capsys.readouterr().out
     assert source.kind == "sample" and not source.is_full
     assert (len(train[0]), len(test[0])) == (4000, 1000)
@@ -91,7 +91,7 @@ def test_failed_download_falls_back_to_sample_with_notice(monkeypatch, capsys):
 def test_offline_variable_skips_download(monkeypatch, capsys):
     """Does COURSE_MNIST_OFFLINE=1 (set by the fixture) avoid any download attempt?"""
     monkeypatch.setattr(data, "download_mnist", no_download)
-    _, source = load_mnist()
+    *_, source = load_mnist()
     assert source.kind == "sample"
     assert "COURSE_MNIST_OFFLINE is set" in capsys.readouterr().out
 

@@ -12,7 +12,7 @@ from course_lib.training import train_reference
 def test_reference_cnn_beats_chance_on_the_embedded_sample(capsys):
     """After 8 epochs on the sample, is test accuracy far above the 10% of guessing?"""
     data = load_mnist()
-    assert data[1].kind == "sample"
+    assert data[2].kind == "sample"
     result = train_reference(epochs=8, data=data)
     print(f"embedded-sample test accuracy after 8 epochs: {result['test_accuracy']:.3f}")
     assert result["train_size"] == 3500
