@@ -1,0 +1,296 @@
+"""What the lesson's test cells call: checks with messages a student can act on.
+
+Visible tests use the quick checks (types, ranges, the architecture of the model in the
+notebook). Hidden tests use :func:`assess`, which saves the student's model and measures
+it in a separate Python process (:mod:`course_lib.grade_worker`) on data loaded afresh, so
+that nothing the notebook defined or changed can alter the measurement.
+
+Every check raises ``AssertionError`` with a message that says what was expected, what was
+found and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from course_lib.architecture import REFERENCE_ARCHITECTURE, architecture_differences
+from course_lib.settings import PROFILES
+
+WORKER_TIMEOUT_SECONDS = 600
+GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
+PROBABILITY_TOLERANCE = 0.01  # answers may be rounded to two decimals
+ACCURACY_TOLERANCE = 0.01
+
+_assessments: dict[tuple, dict] = {}
+
+
+def check_architecture(model) -> None:
+    """Check the notebook's model against the lesson's architecture (a quick, visible check)."""
+    _require_model(model, "model")
+    _raise_differences(architecture_differences(model))
+
+
+def _raise_differences(differences: list[str]) -> None:
+    if differences:
+        more = f" (and {len(differences) - 1} more difference(s) after you fix this one)" \
+            if len(differences) > 1 else ""
+        raise AssertionError(differences[0] + more)
+
+
+def _require_model(model, name: str) -> None:
+    if not hasattr(model, "layers") or not hasattr(model, "predict"):
+        raise AssertionError(
+            f"`{name}` should be a Keras model, but it is a {type(model).__name__}. "
+            f"Build it with keras.Sequential([...]) and assign it to `{name}`."
+        )
+
+
+def assess(model) -> dict:
+    """Measure ``model`` in a separate process on freshly loaded data; cached per weights.
+
+    Returns the architecture description, test accuracy, data source and the predictions
+    for the training examples the lesson asks about.
+    """
+    _require_model(model, "model")
+    key = (id(model), _fingerprint(model))
+    if key not in _assessments:
+        _assessments[key] = _measure_elsewhere(model)
+    return _assessments[key]
+
+
+def _fingerprint(model) -> str:
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()
+
+
+def _measure_elsewhere(model) -> dict:
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
+        path = Path(folder) / "model.keras"
+        try:
+            model.save(path)
+        except Exception as error:  # noqa: BLE001 - any failure means: cannot be graded
+            raise AssertionError(
+                f"Your model could not be saved for grading ({type(error).__name__}: {error}). "
+                "Use only Keras' built-in layers, without Lambda layers or custom code."
+            ) from error
+        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        # -I: the grader's Python ignores the notebook's folder and PYTHON* variables, so a
+        # file the notebook wrote cannot stand in for course_lib.
+        command = [sys.executable, "-I", "-m", "course_lib.grade_worker", str(path)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, env=environment,
+                                  timeout=WORKER_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired as error:
+            raise AssertionError(
+                f"Measuring your model took longer than {WORKER_TIMEOUT_SECONDS} s. "
+                "Make it smaller."
+            ) from error
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise AssertionError(f"Your model could not be measured: {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fresh_training_labels(indices) -> list[int]:
+    """The labels of training examples ``indices`` after the validation split, loaded afresh."""
+    from course_lib.data import load_mnist, split_validation
+    from course_lib.settings import profile_for
+
+    train, _, source = load_mnist(quiet=True)
+    (_, labels), _ = split_validation(*train, profile_for(source).validation_size)
+    return [int(labels[i]) for i in indices]
+
+
+def expect_digit(name: str, value) -> int:
+    """Check that an answer is a single digit 0-9 and return it as an int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise AssertionError(
+            f"`{name}` should be a whole number from 0 to 9, but it is {value!r} "
+            f"({type(value).__name__}). Write e.g. `{name} = 3`."
+        )
+    if not 0 <= value <= 9:
+        raise AssertionError(f"`{name}` should be a digit from 0 to 9, but it is {value}.")
+    return int(value)
+
+
+def expect_fraction(name: str, value) -> float:
+    """Check that an answer is a number between 0 and 1 (a probability or an accuracy)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise AssertionError(
+            f"`{name}` should be a number between 0 and 1, but it is {value!r}. "
+            "Write it as a decimal number, e.g. 0.93 (not 93 and not '93%')."
+        )
+    value = float(value)
+    if not 0.0 <= value <= 1.0 or math.isnan(value):
+        hint = " Write a fraction: 93% is 0.93." if 1 < value <= 100 else ""
+        raise AssertionError(f"`{name}` should lie between 0 and 1, but it is {value}.{hint}")
+    return value
+
+
+def expect_bool(name: str, value) -> bool:
+    """Check that an answer is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise AssertionError(
+            f"`{name}` should be True or False (without quotes), but it is {value!r}."
+        )
+    return bool(value)
+
+
+def check_identified_digits(digit_4, digit_100) -> None:
+    """Hidden check: are the digits named for training examples 4 and 100 their labels?"""
+    answers = {4: expect_digit("digit_4", digit_4), 100: expect_digit("digit_100", digit_100)}
+    truth = dict(zip(answers, fresh_training_labels(list(answers)), strict=True))
+    wrong = [f"example {i} shows a {truth[i]}, not a {answers[i]}" for i in answers
+             if answers[i] != truth[i]]
+    if wrong:
+        raise AssertionError("Not quite: " + "; ".join(wrong) + ". Look at the pictures again.")
+
+
+def check_interpretation(assessment: dict, answers: dict) -> None:
+    """Hidden check: do the answers match what the student's own model predicts?
+
+    ``answers`` maps each asked example (4, 100) to (most_likely, probability, correct).
+    """
+    truth = dict(zip(answers, fresh_training_labels(list(answers)), strict=True))
+    problems = []
+    for index, (most_likely, probability, correct) in answers.items():
+        row = np.asarray(assessment["asked_predictions"][str(index)])
+        best = int(row.argmax())
+        most_likely = expect_digit(f"most_likely_{index}", most_likely)
+        probability = expect_fraction(f"probability_{index}", probability)
+        correct = expect_bool(f"correct_{index}", correct)
+        if most_likely != best:
+            problems.append(f"for example {index} your model finds {best} most likely, "
+                            f"not {most_likely}")
+        elif abs(probability - row[best]) > PROBABILITY_TOLERANCE:
+            problems.append(f"for example {index} the probability of {best} is "
+                            f"{row[best]:.2f}, not {probability:.2f}")
+        if correct != (best == truth[index]):
+            problems.append(f"for example {index} the model was "
+                            f"{'right' if best == truth[index] else 'wrong'} "
+                            f"(the label is {truth[index]}), so correct_{index} should be "
+                            f"{best == truth[index]}")
+    if problems:
+        raise AssertionError("Compare with the output of model.predict: " + "; ".join(problems)
+                             + ".")
+
+
+def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_accuracy,
+                              accuracy_gap, generalises_well) -> None:
+    """Hidden check: are the accuracies, their gap and the verdict consistent with the model?"""
+    train_accuracy = expect_fraction("train_accuracy", train_accuracy)
+    test_accuracy = expect_fraction("test_accuracy", test_accuracy)
+    accuracy_gap = float(accuracy_gap)
+    generalises_well = expect_bool("generalises_well", generalises_well)
+    last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
+    measured = assessment["test_accuracy"]
+    problems = []
+    if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
+        problems.append(f"the training accuracy of the last epoch is {last_epoch:.3f}, "
+                        f"not {train_accuracy:.3f}")
+    if abs(test_accuracy - measured) > ACCURACY_TOLERANCE:
+        problems.append(f"your model's test accuracy is {measured:.3f}, not {test_accuracy:.3f}")
+    if abs(accuracy_gap - (train_accuracy - test_accuracy)) > ACCURACY_TOLERANCE:
+        problems.append(f"the gap should be train_accuracy - test_accuracy = "
+                        f"{train_accuracy - test_accuracy:.3f}, not {accuracy_gap:.3f}")
+    if generalises_well != (accuracy_gap <= GAP_LIMIT):
+        problems.append(f"with a gap of {accuracy_gap:.3f} the lesson's rule (at most "
+                        f"{GAP_LIMIT}) says generalises_well = {accuracy_gap <= GAP_LIMIT}")
+    if problems:
+        raise AssertionError("Not consistent yet: " + "; ".join(problems) + ".")
+
+
+def check_reference_architecture(assessment: dict) -> None:
+    """Hidden check: does the saved model have the lesson's architecture and compile settings?"""
+    found = assessment["architecture"]
+    differences = []
+    if found["layers"] != REFERENCE_ARCHITECTURE["layers"] or \
+            found["input_shape"] != REFERENCE_ARCHITECTURE["input_shape"]:
+        differences.append("The layers of your model differ from the lesson's network; "
+                           "run the visible test above to see the first difference.")
+    for key in ("loss", "optimizer"):
+        if found[key] != REFERENCE_ARCHITECTURE[key]:
+            differences.append(f"The {key} should be {REFERENCE_ARCHITECTURE[key]}, "
+                               f"not {found[key]}.")
+    _raise_differences(differences)
+
+
+def check_accuracy(assessment: dict, kind: str = "reference") -> None:
+    """Hidden check: does the model clear the pass mark for its data on the full test set?"""
+    profile = PROFILES[assessment["source"]]
+    threshold = profile.reference_threshold if kind == "reference" else profile.tuned_threshold
+    accuracy = assessment["test_accuracy"]
+    if accuracy < threshold:
+        advice = ("Check that it trained for all epochs and that the data was prepared "
+                  "(values 0-1, one-hot labels)." if kind == "reference" else
+                  "Try Adam, more epochs, more filters or dropout (see the tips above).")
+        raise AssertionError(
+            f"Your {'tuned ' if kind == 'tuned' else ''}model classifies {accuracy:.3f} of the "
+            f"{assessment['test_size']:,} test digits correctly; it needs at least "
+            f"{threshold:.2f} on the {profile.name} data. {advice}"
+        )
+
+
+def check_tuned_structure(assessment: dict) -> None:
+    """Hidden check: is the tuned model a compiled CNN for MNIST within the size budget?"""
+    found = assessment["architecture"]
+    profile = PROFILES[assessment["source"]]
+    problems = []
+    if found["input_shape"] != [28, 28, 1]:
+        problems.append(f"its input should be (28, 28, 1), not {found['input_shape']}")
+    if not any(layer["type"] == "Conv2D" for layer in found["layers"]):
+        problems.append("it has no Conv2D layer: the tuned model must still be a "
+                        "convolutional network")
+    last = found["layers"][-1] if found["layers"] else {}
+    if assessment["output_shape"][-1] != 10 or last.get("activation") != "softmax":
+        problems.append("it should end in Dense(10, activation='softmax')")
+    if found["parameters"] > profile.tuned_max_parameters:
+        problems.append(f"it has {found['parameters']:,} parameters, more than the budget "
+                        f"of {profile.tuned_max_parameters:,}")
+    if found["optimizer"] is None:
+        problems.append("it is not compiled")
+    if problems:
+        raise AssertionError("Your tuned model does not meet the rules yet: "
+                             + "; ".join(problems) + ".")
+
+
+def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:
+    """Check the own-handwriting answers: shapes, value ranges and consistency."""
+    own_input = np.asarray(own_input)
+    if own_input.ndim != 4 or own_input.shape[1:] != (28, 28, 1) or len(own_input) == 0:
+        raise AssertionError(
+            f"`own_input` should have shape (n, 28, 28, 1), but it has {own_input.shape}. "
+            "Reshape the images with .reshape(-1, 28, 28, 1)."
+        )
+    if own_input.min() < 0 or own_input.max() > 1:
+        raise AssertionError(
+            f"The values of `own_input` should lie between 0 and 1, like the training "
+            f"images, but they go from {own_input.min()} to {own_input.max()}."
+        )
+    own_predictions = np.asarray(own_predictions)
+    if own_predictions.shape != (len(own_input), 10):
+        raise AssertionError(
+            f"`own_predictions` should have one row of 10 probabilities per image, shape "
+            f"({len(own_input)}, 10), but it has {own_predictions.shape}. Use model.predict."
+        )
+    if not np.allclose(own_predictions.sum(axis=1), 1.0, atol=1e-3):
+        raise AssertionError("Each row of `own_predictions` should add up to 1 (they are "
+                             "probabilities from the softmax layer).")
+    digits = np.asarray(own_predicted_digits).reshape(-1)
+    if digits.shape != (len(own_input),) or \
+            not np.array_equal(digits, own_predictions.argmax(axis=1)):
+        raise AssertionError(
+            "`own_predicted_digits` should hold, for each image, the digit with the highest "
+            "probability: own_predictions.argmax(axis=1)."
+        )

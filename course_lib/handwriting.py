@@ -1,0 +1,253 @@
+"""Turn a student's own digit (a photo, a drawing, a text matrix) into an MNIST-style image.
+
+MNIST digits were made in a particular way, and a network trained on them expects the
+same: light ink on a dark background, the digit scaled so that its longer side is 20
+pixels, placed in a 28x28 image so that its centre of mass is in the middle, values in
+[0, 1]. :func:`prepare_digit` does exactly that to any image:
+
+1. grey scale, values 0-1 (transparent pixels count as white paper);
+2. dark ink on light paper (a photo, a scan) is detected and inverted;
+3. uneven lighting and paper texture are removed by subtracting the background, which is
+   estimated with a grey-level opening wider than the strokes;
+4. the image is cropped to the ink, ignoring specks far smaller than the digit;
+5. scaled so the longer side is 20 pixels, keeping the aspect ratio;
+6. placed in 28x28 with its centre of mass at the centre.
+
+Files: ``.png``, ``.jpg``/``.jpeg``, ``.bmp``, ``.gif``, ``.dat``/``.txt`` (a text matrix,
+as in the original lesson) and ``.npy``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+MATRIX_SUFFIXES = {".dat", ".txt"}
+DIGIT_SUFFIXES = IMAGE_SUFFIXES | MATRIX_SUFFIXES | {".npy"}
+DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+WORKING_SIZE = 200  # large photos are shrunk to this first: enough detail, fast to clean
+BOX = 20  # MNIST scales every digit to fit 20x20 ...
+SIDE = 28  # ... and centres it in 28x28
+
+
+class DigitImageError(ValueError):
+    """A digit image cannot be used; the message names the file and what to do."""
+
+
+def load_digit(path: str | Path) -> np.ndarray:
+    """Read one digit image from ``path`` and prepare it: float32, shape (28, 28), 0-1."""
+    path = Path(path)
+    return prepare_digit(read_image(path), name=str(path))
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as a 2-D float array of grey values 0-1 (white paper = 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DigitImageError(f"There is no file {path}. Check the name and the folder.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in MATRIX_SUFFIXES:
+            grey = np.loadtxt(path, dtype=float, ndmin=2)
+        elif suffix == ".npy":
+            grey = np.load(path, allow_pickle=False).astype(float)
+        elif suffix in IMAGE_SUFFIXES:
+            grey = _read_picture(path)
+        else:
+            raise DigitImageError(
+                f"{path} is a {suffix or 'suffix-less'} file; use one of "
+                f"{', '.join(sorted(DIGIT_SUFFIXES))}."
+            )
+    except DigitImageError:
+        raise
+    except (OSError, ValueError, UnidentifiedImageError) as error:
+        raise DigitImageError(
+            f"{path} could not be read as a {suffix} image ({error}). "
+            "Save it again, e.g. as PNG, and try once more."
+        ) from error
+    if grey.ndim == 3 and grey.shape[-1] in (3, 4):
+        grey = grey[..., :3].mean(axis=-1)
+    if grey.ndim != 2 or min(grey.shape) < 2:
+        raise DigitImageError(
+            f"{path} holds an array of shape {grey.shape}; a digit image has rows and columns."
+        )
+    if not np.isfinite(grey).all():
+        raise DigitImageError(f"{path} contains values that are not numbers (NaN or infinity).")
+    if grey.max() > 1.0:
+        grey = grey / 255.0
+    return np.clip(grey, 0.0, 1.0)
+
+
+def _read_picture(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        picture.load()
+        if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+            # A drawing on a transparent canvas: its empty parts are paper, not ink.
+            picture = picture.convert("RGBA")
+            paper = Image.new("RGBA", picture.size, "white")
+            picture = Image.alpha_composite(paper, picture)
+        return np.asarray(picture.convert("L"), dtype=float) / 255.0
+
+
+def prepare_digit(grey: np.ndarray, name: str = "the image") -> np.ndarray:
+    """Make an MNIST-style digit from a grey image (values 0-1, either polarity).
+
+    Returns float32 of shape (28, 28) with background 0 and ink up to 1.
+    """
+    grey = np.asarray(grey, dtype=float)
+    grey = _shrink(grey)
+    ink = _ink_is_light(grey)
+    bright_ink = grey if ink else 1.0 - grey
+    cleaned = _remove_background(bright_ink)
+    mask = _digit_mask(cleaned)
+    if mask is None:
+        raise DigitImageError(
+            f"No ink found in {name}: it looks blank. Write the digit with a thick, dark "
+            "pen (or a white one on black) and make sure it fills a good part of the picture."
+        )
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = cleaned[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    crop = crop * ndimage.binary_dilation(mask, iterations=2)[
+        rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1
+    ]
+    return _centre(_scale_to_box(crop))
+
+
+def _shrink(grey: np.ndarray) -> np.ndarray:
+    longer = max(grey.shape)
+    if longer <= WORKING_SIZE:
+        return grey
+    size = tuple(max(1, round(n * WORKING_SIZE / longer)) for n in grey.shape[::-1])
+    picture = Image.fromarray(grey.astype(np.float32), mode="F")
+    return np.asarray(picture.resize(size, Image.Resampling.BOX), dtype=float)
+
+
+def _ink_is_light(grey: np.ndarray) -> bool:
+    """Decide the polarity from the border, which is almost always paper."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return float(np.median(border)) < 0.5
+
+
+def _remove_background(bright_ink: np.ndarray) -> np.ndarray:
+    """Subtract the slowly varying background (lighting, paper), then stretch ink to 1."""
+    width = max(3, max(bright_ink.shape) // 4)
+    background = ndimage.grey_opening(bright_ink, size=(width, width))
+    background = ndimage.uniform_filter(background, size=width)
+    signal = np.clip(bright_ink - background, 0.0, None)
+    top = np.percentile(signal, 99.5)
+    if top <= 0.05:
+        return np.zeros_like(signal)
+    signal = np.clip(signal / top, 0.0, 1.0)
+    # Paper texture and sensor noise stay below this level; ink is well above it.
+    threshold = max(0.25, _otsu(signal) * 0.5)
+    return np.where(signal >= threshold, signal, 0.0)
+
+
+def _otsu(values: np.ndarray) -> float:
+    histogram, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(histogram)
+    total = weight[-1]
+    mean = np.cumsum(histogram * centres)
+    between = (mean[-1] * weight - mean * total) ** 2 / np.maximum(weight * (total - weight), 1)
+    return float(centres[np.argmax(between)])
+
+
+def _digit_mask(cleaned: np.ndarray):
+    """The ink of the digit: connected pieces, without specks much smaller than the largest."""
+    labels, count = ndimage.label(cleaned > 0, structure=np.ones((3, 3)))
+    if count == 0:
+        return None
+    sizes = ndimage.sum_labels(np.ones_like(cleaned), labels, index=np.arange(1, count + 1))
+    if sizes.max() < 2:
+        return None
+    keep = np.flatnonzero(sizes >= 0.1 * sizes.max()) + 1
+    return np.isin(labels, keep)
+
+
+def _scale_to_box(crop: np.ndarray) -> np.ndarray:
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    picture = Image.fromarray(crop.astype(np.float32), mode="F")
+    filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    scaled = np.asarray(picture.resize(size, filter_), dtype=float)
+    return np.clip(scaled / max(scaled.max(), 1e-6), 0.0, 1.0)
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Place ``digit`` in 28x28 so that its centre of mass lands on the centre."""
+    canvas = np.zeros((SIDE * 2, SIDE * 2))
+    top = (canvas.shape[0] - digit.shape[0]) // 2
+    left = (canvas.shape[1] - digit.shape[1]) // 2
+    canvas[top: top + digit.shape[0], left: left + digit.shape[1]] = digit
+    row, col = ndimage.center_of_mass(canvas)
+    middle = (canvas.shape[0] - 1) / 2
+    shifted = np.roll(canvas, (round(middle - row), round(middle - col)), axis=(0, 1))
+    start = (canvas.shape[0] - SIDE) // 2
+    return shifted[start: start + SIDE, start: start + SIDE].astype(np.float32)
+
+
+def label_from_name(path: str | Path) -> int | None:
+    """The digit a file name announces: ``7_mine.png`` and ``seven.dat`` give 7; else None."""
+    stem = Path(path).stem.lower()
+    match = re.match(r"(\d)(?!\d)", stem)
+    if match:
+        return int(match.group(1))
+    for digit, word in enumerate(DIGIT_WORDS):
+        if re.match(rf"{word}(?![a-z])", stem):
+            return digit
+    return None
+
+
+@dataclass
+class DigitSet:
+    """Prepared digits from a folder: images (n, 28, 28), labels (None if unknown), files."""
+
+    images: np.ndarray
+    labels: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    folder: Path | None = None
+
+
+def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
+                      quiet: bool = False) -> DigitSet:
+    """Load and prepare every digit image in ``folder``, sorted by file name.
+
+    A file that cannot be used is reported and skipped; the others still load. If the
+    folder has no usable digit and ``fallback`` is given, the fallback folder is used.
+    """
+    folder = Path(folder)
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in DIGIT_SUFFIXES) \
+        if folder.is_dir() else []
+    images, labels, used, problems = [], [], [], []
+    for path in files:
+        try:
+            images.append(load_digit(path))
+        except DigitImageError as error:
+            problems.append(str(error))
+            if not quiet:
+                print(f"Skipped: {error}")
+            continue
+        labels.append(label_from_name(path))
+        used.append(path)
+    if not images and fallback is not None:
+        if not quiet:
+            print(f"No digit images of your own in {folder}/ yet; using the sample digits "
+                  f"in {Path(fallback)}/.")
+        result = load_digit_folder(fallback, quiet=quiet)
+        result.problems = problems + result.problems
+        return result
+    if not images:
+        raise DigitImageError(
+            f"No usable digit image in {folder}. Put PNG or JPG photos of your digits there "
+            f"(one digit per file, e.g. 7_mine.png)."
+        )
+    return DigitSet(np.stack(images), labels, used, problems, folder)
