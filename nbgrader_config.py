@@ -1,7 +1,10 @@
 """nbgrader settings for the MNIST CNN course: a few overrides, each with its reason."""
 
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+from course_lib.feedback import ShortenTestTracebacks
+from course_lib.sandbox import configure as use_grading_sandbox
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -21,11 +24,18 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
-# Feedback shows the messages of hidden tests but not their code.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows the messages of failed tests, but not the code of hidden tests (neither
+# in the cell nor quoted in a traceback).
+c.GenerateFeedback.preprocessors = [
+    GetGrades, ClearHiddenTests, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
+]
 
 # A copy of course_lib handed in with a submission must not replace the real one, and
 # checkpoints and caches are never part of a submission.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "course_lib", ".keras",
 ]
+
+# On Linux with bubblewrap, each submission runs in a sandbox: read-only files except its
+# own folder, its own /tmp and its own processes (see course_lib/sandbox.py).
+use_grading_sandbox(c)

@@ -1,7 +1,16 @@
 """The ``course`` command: the teacher's tasks with sensible defaults.
 
-``course data status|fetch|import PATH`` prepares the data; ``course reference`` trains the
-lesson's reference network on the data this computer has and reports its accuracy.
+    course demo                      the whole cycle on three demo students, in demo/
+    course generate                  nbgrader generate_assignment: source/ -> release/
+    course collect ZIP_OR_FOLDER...  downloads from a learning platform -> submitted/
+    course autograde [STUDENT...]    nbgrader autograde, one student at a time
+    course feedback                  nbgrader generate_feedback -> feedback/
+    course export [CSV]              nbgrader export -> grades.csv
+    course summary                   scores per student and per graded cell
+    course data status|fetch|import  see or prepare the MNIST data
+    course reference                 train the lesson's network here, report its accuracy
+
+Run them in the course folder (the one with nbgrader_config.py), or pass --course DIR.
 """
 
 from __future__ import annotations
@@ -9,8 +18,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from course_lib.mnist_files import MnistFileError
+from course_lib.teacher import ASSIGNMENT, CourseError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,15 +33,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return options.run(options) or 0
-    except MnistFileError as error:
+    except (MnistFileError, CourseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line of ``course``."""
-    parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course", type=Path, default=Path("."),
+                        help="the course folder (default: the current folder)")
     commands = parser.add_subparsers(title="commands")
+
+    commands.add_parser("generate", help="make the student version in release/").set_defaults(
+        run=_generate)
+    collect = commands.add_parser("collect", help="collect downloaded submissions")
+    collect.add_argument("sources", nargs="+", type=Path, help="zip files or folders")
+    collect.set_defaults(run=_collect)
+    grade = commands.add_parser("autograde", help="grade submissions, one student at a time")
+    grade.add_argument("students", nargs="*", help="only these students (default: all)")
+    grade.set_defaults(run=_autograde)
+    commands.add_parser("feedback", help="write feedback pages").set_defaults(run=_feedback)
+    export = commands.add_parser("export", help="export grades to CSV")
+    export.add_argument("csv", nargs="?", type=Path, help="where (default: grades.csv)")
+    export.set_defaults(run=_export)
+    commands.add_parser("summary", help="print the scores").set_defaults(run=_summary)
+    demo = commands.add_parser("demo", help="the whole cycle on three demo students")
+    demo.add_argument("--into", type=Path, default=Path("demo"),
+                      help="folder for the demo course (default: demo/, replaced each time)")
+    demo.set_defaults(run=_demo)
 
     data = commands.add_parser("data", help="see or prepare the MNIST data").add_subparsers(
         title="data commands"
@@ -51,11 +83,64 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument("--epochs", type=int, default=None,
                            help="epochs to train (default: the data profile's)")
     reference.set_defaults(run=_reference)
-
-    commands.add_parser(
-        "demo", help="show the course working on this computer"
-    ).set_defaults(run=_reference, epochs=None)
     return parser
+
+
+def _generate(options) -> int:
+    from course_lib import teacher
+
+    folder = teacher.generate(options.course)
+    print(f"The student version is in {folder}.")
+    return 0
+
+
+def _collect(options) -> int:
+    from course_lib.collect import collect
+
+    result = collect(options.sources, options.course, ASSIGNMENT)
+    for problem in result.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"Collected {len(result.students)} submission(s): {', '.join(result.students)}")
+    return 0 if result.students else 1
+
+
+def _autograde(options) -> int:
+    from course_lib import teacher
+
+    outcomes = teacher.autograde(options.course, options.students or None)
+    failed = [o.student for o in outcomes if not o.ok]
+    if failed:
+        print(f"Not graded: {', '.join(failed)} (see the messages above; the others are).")
+    return 1 if failed else 0
+
+
+def _feedback(options) -> int:
+    from course_lib import teacher
+
+    pages = teacher.feedback(options.course)
+    print(f"Wrote {len(pages)} feedback page(s) in {options.course / 'feedback'}.")
+    return 0
+
+
+def _export(options) -> int:
+    from course_lib import teacher
+
+    print(f"Grades written to {teacher.export(options.course, options.csv)}.")
+    return 0
+
+
+def _summary(options) -> int:
+    from course_lib import teacher
+
+    print(teacher.format_table(*teacher.score_table(options.course)))
+    return 0
+
+
+def _demo(options) -> int:
+    from course_lib.demo import run_demo
+
+    result = run_demo(options.course, options.into)
+    return 0 if all(outcome.ok for outcome in result["outcomes"]) else 1
 
 
 def _data_status(options) -> int:

@@ -61,7 +61,8 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
                quiet: bool = False):
     """Load MNIST as ``(x_train, y_train), (x_test, y_test), source``.
 
-    The first two items are the layout of ``keras.datasets.mnist.load_data()``. Images are uint8 arrays of shape (n, 28, 28) with values 0-255, labels uint8 arrays of
+    The first two items are the layout of ``keras.datasets.mnist.load_data()``. Images
+    are uint8 arrays of shape (n, 28, 28) with values 0-255, labels uint8 arrays of
     shape (n,). ``source`` is a :class:`DataSource` that says which data was used.
 
     A path that was asked for (the argument or ``COURSE_MNIST_PATH``) must be good: a bad

@@ -19,6 +19,17 @@ IDX_NAMES = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def offline_session(tmp_path_factory):
+    """For the whole run, even module-wide fixtures: no internet, no data but the sample."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home_session")))
+        patch.delenv("COURSE_MNIST_PATH", raising=False)
+        patch.setenv("COURSE_MNIST_OFFLINE", "1")
+        patch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_data(tmp_path_factory, monkeypatch):
     """Give every test an empty keras cache, no data path and no internet attempts."""

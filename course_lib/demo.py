@@ -1,0 +1,133 @@
+"""The teacher's demo: the whole nbgrader cycle on three made-up students, offline.
+
+``course demo`` copies the course into a demo folder, generates the student version,
+hands in three submissions (the full solution, one with typical mistakes, and the
+untouched student version), autogrades them, writes feedback, exports grades to CSV and
+prints a table of the scores.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+
+from course_lib import teacher
+
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n?", re.MULTILINE)
+
+# The partial submission: each mistake replaces a piece of the model solution.
+# Expected result: the named digit, the architecture and the interpretation fail, the
+# tuned model is missing; the rest passes.
+PARTIAL_MISTAKES = {
+    "identify_digits": [("digit_100 = int(train_labels[100])",
+                         "digit_100 = (int(train_labels[100]) + 1) % 10  # misread")],
+    "build_network": [('layers.Dense(64, activation="relu"),',
+                       'layers.Dense(32, activation="relu"),')],
+    "interpret_predictions": [("correct_4 = most_likely_4 == train_labels[4]",
+                               "correct_4 = most_likely_4 != train_labels[4]")],
+    "tune_model": None,  # left as handed out
+}
+PARTIAL_FAILS = {"test_identify_digits", "test_architecture", "test_interpret_predictions",
+                 "test_tuned_structure", "test_tuned_accuracy"}
+DEMO_STUDENTS = ("demo-solution", "demo-partial", "demo-untouched")
+
+
+def solution_sources(source_notebook: Path) -> dict[str, str]:
+    """The model answers of the source notebook per answer cell, without solution markers."""
+    notebook = nbformat.read(source_notebook, as_version=4)
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: SOLUTION_MARKERS.sub("", cell.source)
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def fill_in(release_notebook: Path, answers: dict[str, str | None]):
+    """A copy of the student version with answer cells filled in (``None``: left as is)."""
+    notebook = nbformat.read(release_notebook, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and answers.get(grade_id):
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def with_mistakes(answers: dict[str, str], mistakes: dict) -> dict[str, str | None]:
+    """Apply ``mistakes`` (grade id to text replacements, or None to leave out) to answers."""
+    changed = dict(answers)
+    for grade_id, replacements in mistakes.items():
+        if replacements is None:
+            changed[grade_id] = None
+            continue
+        for old, new in replacements:
+            if old not in changed[grade_id]:
+                raise ValueError(f"The model answer of {grade_id} no longer contains {old!r}; "
+                                 "update PARTIAL_MISTAKES in course_lib/demo.py.")
+            changed[grade_id] = changed[grade_id].replace(old, new)
+    return changed
+
+
+def hand_in(course_dir: Path, assignment: str = teacher.ASSIGNMENT) -> list[str]:
+    """Write the three demo submissions into ``submitted/``; return the student ids."""
+    course_dir = Path(course_dir)
+    release = course_dir / "release" / assignment
+    notebook_name = f"{assignment}.ipynb"
+    answers = solution_sources(course_dir / "source" / assignment / notebook_name)
+    versions = {
+        "demo-solution": fill_in(release / notebook_name, answers),
+        "demo-partial": fill_in(release / notebook_name, with_mistakes(answers, PARTIAL_MISTAKES)),
+        "demo-untouched": nbformat.read(release / notebook_name, as_version=4),
+    }
+    for student, notebook in versions.items():
+        folder = course_dir / "submitted" / student / assignment
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(release, folder)
+        nbformat.write(notebook, folder / notebook_name)
+    return list(versions)
+
+
+def copy_course(project_dir: Path, demo_dir: Path) -> Path:
+    """Copy the course's source and settings into a fresh ``demo_dir``."""
+    project_dir, demo_dir = Path(project_dir), Path(demo_dir)
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True)
+    shutil.copytree(project_dir / "source", demo_dir / "source",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copy(project_dir / "nbgrader_config.py", demo_dir)
+    return demo_dir
+
+
+def run_demo(project_dir: Path, demo_dir: Path, report=print) -> dict:
+    """Run the whole cycle in ``demo_dir``; return the paths and timings it produced."""
+    from course_lib.data import load_mnist
+
+    _, _, source = load_mnist(quiet=True, allow_download=False)
+    report(f"Demo course in {demo_dir}, on {source}.")
+    if not source.is_full:
+        report("  (No full MNIST here, so the demo runs offline on the embedded sample, with "
+               "its training lengths and pass marks. `course data status` says more.)")
+    copy_course(project_dir, demo_dir)
+
+    report("1. nbgrader generate_assignment: the student version")
+    teacher.generate(demo_dir)
+    report("2. hand in three submissions: " + ", ".join(hand_in(demo_dir)))
+    report("3. nbgrader autograde, one student at a time")
+    started = time.perf_counter()
+    outcomes = teacher.autograde(demo_dir, list(DEMO_STUDENTS), report=report)
+    autograde_seconds = time.perf_counter() - started
+    report("4. nbgrader generate_feedback")
+    pages = teacher.feedback(demo_dir)
+    report("5. nbgrader export")
+    csv_path = teacher.export(demo_dir)
+    header, rows = teacher.score_table(demo_dir)
+    report("\n" + teacher.format_table(header, rows) + "\n")
+    report(f"Feedback pages: {', '.join(str(p.relative_to(demo_dir)) for p in pages)}")
+    report(f"Grades: {csv_path}")
+    report(f"Autograding took {autograde_seconds:.0f} s for {len(outcomes)} submissions.")
+    return {"outcomes": outcomes, "feedback": pages, "csv": csv_path, "table": (header, rows)}

@@ -1,0 +1,109 @@
+"""Run each submission's kernel in a sandbox, so one hostile notebook cannot touch the rest.
+
+nbgrader runs a student's code with the teacher's rights: a notebook could delete the
+gradebook or rewrite other students' grades. On Linux with bubblewrap (``bwrap``,
+Debian/Ubuntu package ``bubblewrap``) the course starts the grading kernel inside a
+sandbox instead:
+
+* the whole file system is read-only, except the folder of the notebook being graded
+  (``autograded/<student>/<assignment>``) and a private, empty ``/tmp``;
+* the kernel gets its own process namespace: it cannot see or stop other processes, and
+  everything it started dies with it.
+
+:func:`configure` is called from ``nbgrader_config.py``; it installs the kernel
+``mnist-cnn-sandbox`` into this Python environment and tells nbgrader to grade with it.
+Where bubblewrap is missing, grading runs unsandboxed and :func:`sandbox_available` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+KERNEL_NAME = "mnist-cnn-sandbox"
+PRIVATE_TMP = "/tmp"
+
+
+def sandbox_available() -> bool:
+    """True where bubblewrap can run the grading kernel (Linux with ``bwrap`` installed)."""
+    return sys.platform.startswith("linux") and shutil.which("bwrap") is not None
+
+
+def kernel_spec_folder() -> Path:
+    """Where this environment keeps the sandbox kernel's ``kernel.json``."""
+    return Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+
+
+def install_kernel_spec() -> Path:
+    """Write the sandbox kernel's spec into this environment (only when it changed)."""
+    spec = {
+        "argv": [sys.executable, "-m", "course_lib.sandbox", "-f", "{connection_file}"],
+        "display_name": "Python 3 (grading sandbox)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    folder = kernel_spec_folder()
+    path = folder / "kernel.json"
+    text = json.dumps(spec, indent=1)
+    if not path.is_file() or path.read_text() != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
+def configure(config) -> bool:
+    """Make nbgrader grade in the sandbox when it is available; return whether it is."""
+    if not sandbox_available():
+        return False
+    install_kernel_spec()
+    config.Execute.kernel_name = KERNEL_NAME
+    return True
+
+
+def sandbox_command(kernel_arguments: list[str], workdir: str | Path) -> list[str]:
+    """The bubblewrap command that runs ``python -m ipykernel_launcher ARGS`` in ``workdir``."""
+    workdir = str(Path(workdir).resolve())
+    command = [
+        "bwrap",
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--tmpfs", PRIVATE_TMP,
+    ]
+    # Things the kernel must still read that may live under /tmp (hidden by the tmpfs).
+    for path in _readable_paths(kernel_arguments):
+        if path.startswith(PRIVATE_TMP + "/") and os.path.exists(path):
+            command += ["--ro-bind", path, path]
+    command += [
+        "--bind", workdir, workdir,
+        "--chdir", workdir,
+        "--unshare-pid",
+        "--die-with-parent",
+        # ipykernel exits when its parent's pid changes, and in the new process namespace
+        # it does; --die-with-parent does that job instead.
+        "--unsetenv", "JPY_PARENT_PID",
+        "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",
+        "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",
+        sys.executable, "-m", "ipykernel_launcher", *kernel_arguments,
+    ]
+    return command
+
+
+def _readable_paths(kernel_arguments: list[str]) -> list[str]:
+    paths = [os.environ.get(name, "") for name in ("KERAS_HOME", "COURSE_MNIST_PATH")]
+    if "-f" in kernel_arguments:
+        paths.append(kernel_arguments[kernel_arguments.index("-f") + 1])  # the connection file
+    return sorted({str(Path(p).resolve()) for p in paths if p})
+
+
+def main(arguments: list[str]) -> None:
+    """Replace this process by the sandboxed kernel (what the kernel spec runs)."""
+    command = sandbox_command(arguments, os.getcwd())
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

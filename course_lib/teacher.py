@@ -1,0 +1,163 @@
+"""The teacher's nbgrader steps with this course's defaults: generate, autograde, feedback, export.
+
+Each step runs the real ``nbgrader`` command in the course folder, so what works here also
+works typed by hand. Autograding runs one student at a time in its own process: a
+submission that crashes, hangs or fills the memory costs only that student's grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSIGNMENT = "mnist_cnn"
+STUDENT_TIMEOUT_SECONDS = 45 * 60  # a whole submission; cells have their own 10-minute limit
+
+
+class CourseError(RuntimeError):
+    """A teacher's step could not be done; the message says why and what to do."""
+
+
+def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None):
+    """Run ``nbgrader ARGUMENTS`` in ``course_dir``; return the finished process."""
+    course_dir = Path(course_dir)
+    if not (course_dir / "nbgrader_config.py").is_file():
+        raise CourseError(f"{course_dir} is not a course folder: it has no nbgrader_config.py.")
+    environment = dict(os.environ)
+    # nbgrader starts `alembic` and the kernel from PATH; put this environment's first.
+    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                           environment.get("PATH", "")])
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    command = [sys.executable, "-m", "nbgrader", *arguments]
+    return subprocess.run(command, cwd=course_dir, env=environment, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def _checked(course_dir: Path, *arguments: str):
+    done = nbgrader(course_dir, *arguments)
+    if done.returncode != 0:
+        raise CourseError(f"`nbgrader {' '.join(arguments)}` failed:\n{_tail(done)}")
+    return done
+
+
+def _tail(done, lines: int = 15) -> str:
+    text = (done.stdout or "") + (done.stderr or "")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def generate(course_dir: Path, assignment: str = ASSIGNMENT) -> Path:
+    """Generate the student version in ``release/`` from ``source/``; return its folder."""
+    _checked(course_dir, "generate_assignment", assignment, "--force")
+    return Path(course_dir) / "release" / assignment
+
+
+def submitted_students(course_dir: Path, assignment: str = ASSIGNMENT) -> list[str]:
+    """The students with a submission of ``assignment`` in ``submitted/``."""
+    root = Path(course_dir) / "submitted"
+    return sorted(p.parent.name for p in root.glob(f"*/{assignment}") if p.is_dir())
+
+
+@dataclass
+class GradingOutcome:
+    """How autograding one student's submission went."""
+
+    student: str
+    ok: bool
+    seconds: float
+    message: str = ""
+
+
+def autograde(course_dir: Path, students: list[str] | None = None,
+              assignment: str = ASSIGNMENT, report=print) -> list[GradingOutcome]:
+    """Autograde each student's submission in its own nbgrader run; never stop at a failure."""
+    import time
+
+    students = students or submitted_students(course_dir, assignment)
+    if not students:
+        raise CourseError(f"No submissions found in {Path(course_dir) / 'submitted'}/*/"
+                          f"{assignment}. Run `course collect` first.")
+    outcomes = []
+    for student in students:
+        started = time.perf_counter()
+        try:
+            done = nbgrader(course_dir, "autograde", assignment, "--student", student,
+                            "--force", timeout=STUDENT_TIMEOUT_SECONDS)
+            ok, message = done.returncode == 0, "" if done.returncode == 0 else _tail(done, 8)
+        except subprocess.TimeoutExpired:
+            ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
+        outcome = GradingOutcome(student, ok, time.perf_counter() - started, message)
+        report(f"  {student}: {'graded' if ok else 'NOT graded'} in {outcome.seconds:.0f} s"
+               + ("" if ok else f"\n{message}"))
+        outcomes.append(outcome)
+    return outcomes
+
+
+def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:
+    """Write an HTML feedback page per graded student into ``feedback/``; return them."""
+    _checked(course_dir, "generate_feedback", assignment, "--force")
+    return sorted((Path(course_dir) / "feedback").glob(f"*/{assignment}/*.html"))
+
+
+def export(course_dir: Path, path: Path | None = None) -> Path:
+    """Export all grades to a CSV file (default ``grades.csv`` in the course folder)."""
+    path = Path(path or Path(course_dir) / "grades.csv").resolve()
+    _checked(course_dir, "export", "--to", str(path))
+    return path
+
+
+def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[str], list[list]]:
+    """Scores per student and per graded cell, from the gradebook: (header, rows)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    with Gradebook(url) as book:
+        try:
+            cells = [cell.name for notebook in book.find_assignment(assignment).notebooks
+                     for cell in notebook.grade_cells]
+        except MissingEntry as error:
+            raise CourseError(f"The gradebook has no assignment {assignment}: run "
+                              "`course generate` first.") from error
+        header = ["student", *cells, "auto", "manual to grade", "total"]
+        rows = []
+        for student in sorted(s.id for s in book.students):
+            try:
+                submission = book.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            grades = {g.name: g for nb in submission.notebooks for g in nb.grades}
+            auto = [g for g in grades.values() if g.auto_score is not None]
+            manual = [g for g in grades.values() if g.needs_manual_grade]
+            row = [student]
+            row += [_points(grades.get(name)) for name in cells]
+            row.append(f"{sum(g.score for g in auto):g}/{sum(g.max_score for g in auto):g}")
+            row.append(f"{sum(g.max_score for g in manual):g} points" if manual else "-")
+            row.append(f"{submission.score:g}/{submission.max_score:g}")
+            rows.append(row)
+    return header, rows
+
+
+def _points(grade) -> str:
+    if grade is None:
+        return "?"
+    if grade.needs_manual_grade:
+        return "to grade"
+    return f"{grade.score:g}/{grade.max_score:g}"
+
+
+def format_table(header: list[str], rows: list[list]) -> str:
+    """Lay out a table in fixed-width columns for the terminal."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
+             for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def read_grades_csv(path: Path) -> list[dict]:
+    """Read the CSV written by :func:`export` as a list of rows."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

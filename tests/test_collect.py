@@ -1,0 +1,90 @@
+"""Does `course collect` file downloads from learning platforms under the right students?"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course_lib.cli import main
+from course_lib.collect import collect, student_id
+
+
+def notebook_bytes(marker: str) -> bytes:
+    return nbformat.writes(new_notebook(cells=[new_code_cell(f"# {marker}")])).encode()
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def collected_marker(course, student):
+    path = course / "submitted" / student / "mnist_cnn" / "mnist_cnn.ipynb"
+    return nbformat.read(path, as_version=4).cells[0].source
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("alice/mnist_cnn.ipynb", "alice"),
+    ("Alice Jones_1234_assignsubmission_file_/mnist_cnn.ipynb", "alice-jones"),
+    ("jonesalice_late_123_456_mnist_cnn.ipynb", "jonesalice"),
+    ("jonesalice_123_456_mnist_cnn-1.ipynb", "jonesalice"),
+    ("mnist_cnn.ipynb", None),
+])
+def test_student_from_path(path, expected):
+    """Is the student read from Moodle folders, Canvas file names and plain folders?"""
+    from pathlib import PurePosixPath
+
+    assert student_id(PurePosixPath(path), "mnist_cnn") == expected
+
+
+def test_collect_moodle_zip_with_images_and_nested_student_zips(tmp_path):
+    """Are notebooks and own digit images filed per student, nested zips opened?"""
+    bulk = tmp_path / "download.zip"
+    bulk.write_bytes(zip_bytes({
+        "Alice Jones_11_assignsubmission_file_/mnist_cnn.ipynb": notebook_bytes("alice"),
+        "Alice Jones_11_assignsubmission_file_/7_mine.png": b"\x89PNG fake",
+        "Bob Smith_12_assignsubmission_file_/bob.zip": zip_bytes(
+            {"work/mnist_cnn.ipynb": notebook_bytes("bob")}),
+        "__MACOSX/._junk.ipynb": b"junk",
+    }))
+    result = collect([bulk], tmp_path / "course", "mnist_cnn")
+    assert result.students == ["alice-jones", "bob-smith"] and result.skipped == []
+    course = tmp_path / "course"
+    assert collected_marker(course, "alice-jones") == "# alice"
+    assert collected_marker(course, "bob-smith") == "# bob"
+    image = course / "submitted" / "alice-jones" / "mnist_cnn" / "own_digits" / "7_mine.png"
+    assert image.read_bytes() == b"\x89PNG fake"
+
+
+def test_bad_files_are_reported_and_skipped(tmp_path):
+    """Are a malformed notebook, a bare notebook and a corrupt zip skipped, the rest kept?"""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "carol_1_2_mnist_cnn.ipynb").write_bytes(notebook_bytes("carol"))
+    (folder / "dave_1_2_mnist_cnn.ipynb").write_text('{"cells": [ broken')
+    (folder / "mnist_cnn.ipynb").write_bytes(notebook_bytes("nobody"))
+    (folder / "erin.zip").write_bytes(b"PK not really a zip")
+    result = collect([folder], tmp_path / "course", "mnist_cnn")
+    assert result.students == ["carol"]
+    reasons = "\n".join(result.skipped)
+    assert "dave_1_2_mnist_cnn.ipynb: not a readable notebook" in reasons
+    assert "mnist_cnn.ipynb: cannot tell whose notebook this is" in reasons
+    assert "erin.zip: not a readable zip file" in reasons
+
+
+def test_collect_command_reports(tmp_path, capsys):
+    """Does `course collect` print who was collected and what was skipped?"""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "frank_9_mnist_cnn.ipynb").write_bytes(notebook_bytes("frank"))
+    (tmp_path / "in" / "gina_9_mnist_cnn.ipynb").write_text("nope")
+    assert main(["--course", str(tmp_path), "collect", str(tmp_path / "in")]) == 0
+    captured = capsys.readouterr()
+    assert "Collected 1 submission(s): frank" in captured.out
+    assert "gina_9_mnist_cnn.ipynb: not a readable notebook" in captured.err

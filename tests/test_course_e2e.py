@@ -1,0 +1,109 @@
+"""The teacher's whole cycle, through real nbgrader commands on a temporary course copy.
+
+Three submissions are graded once for the module (about three minutes on two cores):
+the model solution, a partial one with specific mistakes, and the untouched release.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from course_fixtures import auto_max_scores, cell_scores, new_course
+
+from course_lib import demo, teacher
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = new_course(tmp_path_factory.mktemp("course") / "course")
+    students = demo.hand_in(course)
+    outcomes = {o.student: o for o in teacher.autograde(course, students)}
+    for outcome in outcomes.values():
+        print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
+    pages = teacher.feedback(course)
+    csv_path = teacher.export(course)
+    return {"course": course, "outcomes": outcomes, "pages": pages, "csv": csv_path}
+
+
+def test_every_submission_is_graded(graded):
+    """Does autograding finish for all three, including the untouched release?"""
+    assert {s: o.ok for s, o in graded["outcomes"].items()} == {
+        "demo-solution": True, "demo-partial": True, "demo-untouched": True}
+
+
+def test_solution_scores_every_point(graded):
+    """Does the model solution, handed in as a student, get the maximum of every test cell?"""
+    maxima = auto_max_scores(graded["course"])
+    scores = cell_scores(graded["course"], "demo-solution")
+    assert {cell: scores[cell] for cell in maxima} == maxima
+    assert sum(maxima.values()) == 18
+
+
+def test_untouched_release_scores_zero(graded):
+    """Does the release, handed in untouched, score zero on every cell, written ones too?"""
+    scores = cell_scores(graded["course"], "demo-untouched")
+    assert scores and set(scores.values()) == {0.0}
+
+
+def test_partial_submission_scores_exactly_its_correct_parts(graded):
+    """Do exactly the cells with mistakes fail, and the rest pass?"""
+    maxima = auto_max_scores(graded["course"])
+    scores = cell_scores(graded["course"], "demo-partial")
+    failed = {cell for cell in maxima if scores[cell] == 0}
+    assert failed == demo.PARTIAL_FAILS
+    assert all(scores[cell] == maxima[cell] for cell in maxima if cell not in failed)
+    assert sum(scores[cell] for cell in maxima) == 6
+
+
+def feedback_text(graded, student):
+    page = graded["course"] / "feedback" / student / "mnist_cnn" / "mnist_cnn.html"
+    return re.sub(r"<[^>]+>", " ", page.read_text())
+
+
+def test_feedback_names_what_failed(graded):
+    """Does the partial submission's feedback say, in words, what is wrong?"""
+    text = feedback_text(graded, "demo-partial")
+    assert re.search(r"example 100 shows a \d, not a \d", text)
+    assert "Layer 7 (Dense) should have neurons 64, but yours has 32." in text
+    assert re.search(r"so correct_4 should be (True|False)", text)
+    assert "NotImplementedError" in text  # the tuned model was not written
+
+
+def test_feedback_hides_hidden_test_code(graded):
+    """Is the code of hidden tests absent from every feedback page, tracebacks included?"""
+    assert len(graded["pages"]) == 3
+    for student in demo.DEMO_STUDENTS:
+        text = feedback_text(graded, student)
+        assert "check_identified_digits" not in text
+        assert "check_interpretation" not in text
+        assert "BEGIN HIDDEN TESTS" not in text
+
+
+def test_grades_csv_has_one_row_per_student(graded):
+    """Does the exported CSV hold each student's total out of 22?"""
+    rows = {row["student_id"]: row for row in teacher.read_grades_csv(graded["csv"])}
+    assert set(rows) == set(demo.DEMO_STUDENTS)
+    assert {s: float(r["score"]) for s, r in rows.items()} == {
+        "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0}
+    assert {float(r["max_score"]) for r in rows.values()} == {22.0}
+
+
+def test_summary_table(graded):
+    """Does the summary show per-cell points, the autograded total and what is left to grade?"""
+    header, rows = teacher.score_table(graded["course"])
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert table["demo-solution"]["auto"] == "18/18"
+    assert table["demo-solution"]["explain_generalisation"] == "to grade"
+    assert table["demo-partial"]["test_architecture"] == "0/3"
+    assert table["demo-untouched"]["total"] == "0/22"
+
+
+def test_autograding_again_gives_the_same_scores(graded):
+    """Does grading a submission a second time give exactly the same scores?"""
+    before = cell_scores(graded["course"], "demo-partial")
+    [outcome] = teacher.autograde(graded["course"], ["demo-partial"])
+    assert outcome.ok
+    assert cell_scores(graded["course"], "demo-partial") == before
