@@ -8,10 +8,14 @@ in the feedback. The autograded notebooks the teacher sees keep the full traceba
 from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 
 class ShortenTestTracebacks(Preprocessor):
     """Replace the traceback of every error in a graded test cell by its one-line message."""
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled").tag(
+        config=True)
 
     def preprocess_cell(self, cell, resources, index):
         """Shorten the error outputs of one cell if it is an nbgrader test cell."""

@@ -66,7 +66,7 @@ def read_image(path: str | Path) -> np.ndarray:
             )
     except DigitImageError:
         raise
-    except (OSError, ValueError, UnidentifiedImageError) as error:
+    except (OSError, ValueError, EOFError, UnidentifiedImageError) as error:
         raise DigitImageError(
             f"{path} could not be read as a {suffix} image ({error}). "
             "Save it again, e.g. as PNG, and try once more."

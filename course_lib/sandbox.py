@@ -43,6 +43,9 @@ def install_kernel_spec() -> Path:
         "argv": [sys.executable, "-m", "course_lib.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)",
         "language": "python",
+        # Interrupt through Jupyter's control channel: a SIGINT to the process group would
+        # also reach bubblewrap, which would end the sandbox instead of the running cell.
+        "interrupt_mode": "message",
         "metadata": {"debugger": False},
     }
     folder = kernel_spec_folder()
