@@ -6,7 +6,8 @@ Debian/Ubuntu package ``bubblewrap``) the course starts the grading kernel insid
 sandbox instead:
 
 * the whole file system is read-only, except the folder of the notebook being graded
-  (``autograded/<student>/<assignment>``) and a private, empty ``/tmp``;
+  (``autograded/<student>/<assignment>``) and a private, empty temporary folder
+  (``TMPDIR``);
 * the kernel gets its own process namespace: it cannot see or stop other processes, and
   everything it started dies with it.
 
@@ -24,7 +25,8 @@ import sys
 from pathlib import Path
 
 KERNEL_NAME = "mnist-cnn-sandbox"
-PRIVATE_TMP = "/tmp"
+# /tmp itself stays as it is (read-only): the course or its environment may live there.
+PRIVATE_TMP = "/dev/shm"
 
 
 def sandbox_available() -> bool:
@@ -69,37 +71,26 @@ def configure(config) -> bool:
 def sandbox_command(kernel_arguments: list[str], workdir: str | Path) -> list[str]:
     """The bubblewrap command that runs ``python -m ipykernel_launcher ARGS`` in ``workdir``."""
     workdir = str(Path(workdir).resolve())
-    command = [
+    return [
         "bwrap",
+        # Everything stays readable (Python, course_lib, the data), nothing writable ...
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
+        # ... except a private, empty temporary folder and the notebook's own folder.
         "--tmpfs", PRIVATE_TMP,
-    ]
-    # Things the kernel must still read that may live under /tmp (hidden by the tmpfs).
-    for path in _readable_paths(kernel_arguments):
-        if path.startswith(PRIVATE_TMP + "/") and os.path.exists(path):
-            command += ["--ro-bind", path, path]
-    command += [
         "--bind", workdir, workdir,
         "--chdir", workdir,
+        "--setenv", "TMPDIR", PRIVATE_TMP,
+        "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",
+        "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",
         "--unshare-pid",
         "--die-with-parent",
         # ipykernel exits when its parent's pid changes, and in the new process namespace
         # it does; --die-with-parent does that job instead.
         "--unsetenv", "JPY_PARENT_PID",
-        "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",
-        "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",
         sys.executable, "-m", "ipykernel_launcher", *kernel_arguments,
     ]
-    return command
-
-
-def _readable_paths(kernel_arguments: list[str]) -> list[str]:
-    paths = [os.environ.get(name, "") for name in ("KERAS_HOME", "COURSE_MNIST_PATH")]
-    if "-f" in kernel_arguments:
-        paths.append(kernel_arguments[kernel_arguments.index("-f") + 1])  # the connection file
-    return sorted({str(Path(p).resolve()) for p in paths if p})
 
 
 def main(arguments: list[str]) -> None:
