@@ -215,6 +215,7 @@ class DigitSet:
     files: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     folder: Path | None = None
+    originals: list = field(default_factory=list)  # the pictures as read, grey 0-1
 
 
 def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
@@ -227,10 +228,11 @@ def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
     folder = Path(folder)
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in DIGIT_SUFFIXES) \
         if folder.is_dir() else []
-    images, labels, used, problems = [], [], [], []
+    images, labels, used, problems, originals = [], [], [], [], []
     for path in files:
         try:
-            images.append(load_digit(path))
+            grey = read_image(path)
+            images.append(prepare_digit(grey, name=str(path)))
         except DigitImageError as error:
             problems.append(str(error))
             if not quiet:
@@ -238,6 +240,7 @@ def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
             continue
         labels.append(label_from_name(path))
         used.append(path)
+        originals.append(grey)
     if not images and fallback is not None:
         if not quiet:
             print(f"No digit images of your own in {folder}/ yet; using the sample digits "
@@ -250,4 +253,4 @@ def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
             f"No usable digit image in {folder}. Put PNG or JPG photos of your digits there "
             f"(one digit per file, e.g. 7_mine.png)."
         )
-    return DigitSet(np.stack(images), labels, used, problems, folder)
+    return DigitSet(np.stack(images), labels, used, problems, folder, originals)
