@@ -8,5 +8,15 @@ Modules, each with one job:
 * :mod:`course_lib.model`: the lesson's reference CNN and seeding.
 * :mod:`course_lib.architecture`: describe a model and compare it with the reference.
 * :mod:`course_lib.plots`: training curves, digit grids, one prediction's probabilities.
+* :mod:`course_lib.explain`: confusion matrix, mistakes, filters, own digits before/after.
+* :mod:`course_lib.handwriting`: own digits (photos, drawings, text matrices) to MNIST style.
+* :mod:`course_lib.canvas`: the drawing widget that saves a digit into ``own_digits/``.
+* :mod:`course_lib.settings`: training lengths and pass marks per kind of data.
+* :mod:`course_lib.training`: train the reference network the way the lesson does.
+* :mod:`course_lib.grading`, :mod:`course_lib.grade_worker`: what the test cells call.
+* :mod:`course_lib.sandbox`: the bubblewrap sandbox for grading kernels.
+* :mod:`course_lib.feedback`: feedback that does not quote hidden tests.
+* :mod:`course_lib.teacher`, :mod:`course_lib.collect`, :mod:`course_lib.demo`: the
+  teacher's nbgrader steps, collecting downloads, and the demo.
 * :mod:`course_lib.cli`: the ``course`` command.
 """

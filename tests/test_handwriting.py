@@ -157,3 +157,20 @@ def test_shipped_sample_digits_load():
     digits = load_digit_folder(ROOT / "source" / "mnist_cnn" / "sample_digits")
     assert digits.labels == [4, 7, 2]
     assert digits.problems == []
+
+
+def test_colour_phone_photo_jpeg(tmp_path):
+    """Does a large colour JPEG, yellowish paper and blue ink, come out as a centred digit?"""
+    grey = draw_seven(size=1200, width=70, offset=(150, 90), scale=0.6, gradient=0.3,
+                      noise=0.03)
+    colour = np.stack([grey * 0.95 + 0.05, grey * 0.9 + 0.05, grey * 0.7 + 0.25], axis=-1)
+    photo = tmp_path / "7_phone.jpg"
+    Image.fromarray((np.clip(colour, 0, 1) * 255).astype(np.uint8)).crop(
+        (0, 0, 1200, 900)).save(photo, quality=85)
+    digit = load_digit(photo)
+    ink = digit > 0.3
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 in (19, 20)
+    row, col = ndimage.center_of_mass(digit)
+    assert abs(row - 13.5) <= 1 and abs(col - 13.5) <= 1
+    assert label_from_name(photo) == 7
