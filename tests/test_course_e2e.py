@@ -97,7 +97,7 @@ def test_summary_table(graded):
     table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     assert table["demo-solution"]["auto"] == "18/18"
     assert table["demo-solution"]["explain_generalisation"] == "to grade"
-    assert table["demo-partial"]["test_architecture"] == "0/3"
+    assert table["demo-partial"]["architecture"] == "0/3"
     assert table["demo-untouched"]["total"] == "0/22"
 
 
