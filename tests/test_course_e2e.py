@@ -6,6 +6,7 @@ the model solution, a partial one with specific mistakes, and the untouched rele
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -99,6 +100,18 @@ def test_summary_table(graded):
     assert table["demo-solution"]["explain_generalisation"] == "to grade"
     assert table["demo-partial"]["architecture"] == "0/3"
     assert table["demo-untouched"]["total"] == "0/22"
+
+
+def test_lesson_pictures_are_shown(graded):
+    """Does every plotting cell of the graded model solution show a picture?"""
+    notebook = json.loads((graded["course"] / "autograded" / "demo-solution" / "mnist_cnn"
+                           / "mnist_cnn.ipynb").read_text())
+    plotting = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"
+                and re.search(r"^plot_\w+\(", "".join(cell["source"]), re.MULTILINE)]
+    assert len(plotting) >= 10
+    for cell in plotting:
+        kinds = [kind for output in cell["outputs"] for kind in output.get("data", {})]
+        assert "image/png" in kinds, "".join(cell["source"])
 
 
 def test_autograding_again_gives_the_same_scores(graded):
