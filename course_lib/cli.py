@@ -1,4 +1,4 @@
-"""The ``course`` command: the teacher's tasks with sensible defaults.
+"""course: the teacher's tasks with this course's defaults.
 
     course demo                      the whole cycle on three demo students, in demo/
     course generate                  nbgrader generate_assignment: source/ -> release/
