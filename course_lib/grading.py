@@ -191,6 +191,9 @@ def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_ac
     """Hidden check: are the accuracies, their gap and the verdict consistent with the model?"""
     train_accuracy = expect_fraction("train_accuracy", train_accuracy)
     test_accuracy = expect_fraction("test_accuracy", test_accuracy)
+    if isinstance(accuracy_gap, (bool, np.bool_)) or \
+            not isinstance(accuracy_gap, (int, float, np.number)):
+        raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
     accuracy_gap = float(accuracy_gap)
     generalises_well = expect_bool("generalises_well", generalises_well)
     last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
