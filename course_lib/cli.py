@@ -96,12 +96,16 @@ def _generate(options) -> int:
 
 def _collect(options) -> int:
     from course_lib.collect import collect
+    from course_lib.teacher import require_course
 
-    result = collect(options.sources, options.course, ASSIGNMENT)
+    result = collect(options.sources, require_course(options.course), ASSIGNMENT)
     for problem in result.skipped:
         print(f"skipped {problem}", file=sys.stderr)
+    if not result.students:
+        print("Collected no submissions.")
+        return 1
     print(f"Collected {len(result.students)} submission(s): {', '.join(result.students)}")
-    return 0 if result.students else 1
+    return 0
 
 
 def _autograde(options) -> int:
@@ -110,7 +114,9 @@ def _autograde(options) -> int:
     outcomes = teacher.autograde(options.course, options.students or None)
     failed = [o.student for o in outcomes if not o.ok]
     if failed:
-        print(f"Not graded: {', '.join(failed)} (see the messages above; the others are).")
+        graded = len(outcomes) - len(failed)
+        print(f"Not graded: {', '.join(failed)} (see the messages above). "
+              f"Graded: {graded} of {len(outcomes)}.")
     return 1 if failed else 0
 
 

@@ -110,6 +110,10 @@ def collect(sources: list[Path], course_dir: Path, assignment: str) -> Collected
                 notebooks[student] = (path, notebook)
             elif suffix in DIGIT_SUFFIXES and student:
                 images.setdefault(student, []).append((path.name, data))
+            elif suffix in DIGIT_SUFFIXES:
+                result.skipped.append(f"{path}: cannot tell whose picture this is")
+            else:
+                result.skipped.append(f"{path}: not a notebook or a digit picture; left out")
     for student, (_, notebook) in sorted(notebooks.items()):
         folder = Path(course_dir) / "submitted" / student / assignment
         (folder / "own_digits").mkdir(parents=True, exist_ok=True)

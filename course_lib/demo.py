@@ -127,7 +127,7 @@ def run_demo(project_dir: Path, demo_dir: Path, report=print) -> dict:
     csv_path = teacher.export(demo_dir)
     header, rows = teacher.score_table(demo_dir)
     report("\n" + teacher.format_table(header, rows) + "\n")
-    report(f"Feedback pages: {', '.join(str(p.relative_to(demo_dir)) for p in pages)}")
+    report(f"Feedback pages: {', '.join(str(p) for p in pages)}")
     report(f"Grades: {csv_path}")
     report(f"Autograding took {autograde_seconds:.0f} s for {len(outcomes)} submissions.")
     return {"outcomes": outcomes, "feedback": pages, "csv": csv_path, "table": (header, rows)}

@@ -263,6 +263,9 @@ def check_tuned_structure(assessment: dict) -> None:
                         f"of {profile.tuned_max_parameters:,}")
     if found["optimizer"] is None:
         problems.append("it is not compiled")
+    elif found["loss"] != "categorical_crossentropy":
+        problems.append(f"it should be compiled with loss='categorical_crossentropy' (the "
+                        f"labels are one-hot), not {found['loss']!r}")
     if problems:
         raise AssertionError("Your tuned model does not meet the rules yet: "
                              + "; ".join(problems) + ".")

@@ -68,9 +68,30 @@ def configure(config) -> bool:
     return True
 
 
+def data_settings() -> list[str]:
+    """bwrap options that point the sandboxed kernel at the data this computer has.
+
+    Inside the sandbox nothing can be downloaded and kept, so the kernel never tries: it
+    reads the full MNIST where the teacher put it, or uses the embedded sample.
+    """
+    from course_lib.data import OFFLINE_VARIABLE, PATH_VARIABLE, keras_cache_file
+
+    options = ["--setenv", OFFLINE_VARIABLE, "1",
+               # keras wants a writable home for its settings; the data is found below.
+               "--setenv", "KERAS_HOME", f"{PRIVATE_TMP}/keras"]
+    if not os.environ.get(PATH_VARIABLE) and keras_cache_file().is_file():
+        options += ["--setenv", PATH_VARIABLE, str(keras_cache_file().resolve())]
+    return options
+
+
 def sandbox_command(kernel_arguments: list[str], workdir: str | Path) -> list[str]:
     """The bubblewrap command that runs ``python -m ipykernel_launcher ARGS`` in ``workdir``."""
     workdir = str(Path(workdir).resolve())
+    return [*_bwrap(workdir), *data_settings(),
+            sys.executable, "-m", "ipykernel_launcher", *kernel_arguments]
+
+
+def _bwrap(workdir: str) -> list[str]:
     return [
         "bwrap",
         # Everything stays readable (Python, course_lib, the data), nothing writable ...
@@ -89,7 +110,6 @@ def sandbox_command(kernel_arguments: list[str], workdir: str | Path) -> list[st
         # ipykernel exits when its parent's pid changes, and in the new process namespace
         # it does; --die-with-parent does that job instead.
         "--unsetenv", "JPY_PARENT_PID",
-        sys.executable, "-m", "ipykernel_launcher", *kernel_arguments,
     ]
 
 

@@ -22,11 +22,18 @@ class CourseError(RuntimeError):
     """A teacher's step could not be done; the message says why and what to do."""
 
 
-def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None):
-    """Run ``nbgrader ARGUMENTS`` in ``course_dir``; return the finished process."""
+def require_course(course_dir: Path) -> Path:
+    """Return ``course_dir`` if it is a course folder; otherwise say how to get into one."""
     course_dir = Path(course_dir)
     if not (course_dir / "nbgrader_config.py").is_file():
-        raise CourseError(f"{course_dir} is not a course folder: it has no nbgrader_config.py.")
+        raise CourseError(f"{course_dir.resolve()} is not a course folder: it has no "
+                          "nbgrader_config.py. Go to the course folder, or pass --course DIR.")
+    return course_dir
+
+
+def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None):
+    """Run ``nbgrader ARGUMENTS`` in ``course_dir``; return the finished process."""
+    course_dir = require_course(course_dir)
     environment = dict(os.environ)
     # nbgrader starts `alembic` and the kernel from PATH; put this environment's first.
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
@@ -76,6 +83,7 @@ def autograde(course_dir: Path, students: list[str] | None = None,
     """Autograde each student's submission in its own nbgrader run; never stop at a failure."""
     import time
 
+    require_course(course_dir)
     students = students or submitted_students(course_dir, assignment)
     if not students:
         raise CourseError(f"No submissions found in {Path(course_dir) / 'submitted'}/*/"
@@ -113,7 +121,11 @@ def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[st
     """Scores per student and per graded cell, from the gradebook: (header, rows)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    database = require_course(course_dir).resolve() / "gradebook.db"
+    if not database.is_file():
+        raise CourseError(f"There is no gradebook in {database.parent} yet: run "
+                          "`course generate` and `course autograde` first.")
+    url = f"sqlite:///{database}"
     with Gradebook(url) as book:
         try:
             cells = [cell.name for notebook in book.find_assignment(assignment).notebooks

@@ -71,16 +71,19 @@ def test_bad_files_are_reported_and_skipped(tmp_path):
     (folder / "dave_1_2_mnist_cnn.ipynb").write_text('{"cells": [ broken')
     (folder / "mnist_cnn.ipynb").write_bytes(notebook_bytes("nobody"))
     (folder / "erin.zip").write_bytes(b"PK not really a zip")
+    (folder / "notes.md").write_text("remember to submit")
     result = collect([folder], tmp_path / "course", "mnist_cnn")
     assert result.students == ["carol"]
     reasons = "\n".join(result.skipped)
     assert "dave_1_2_mnist_cnn.ipynb: not a readable notebook" in reasons
     assert "mnist_cnn.ipynb: cannot tell whose notebook this is" in reasons
     assert "erin.zip: not a readable zip file" in reasons
+    assert "notes.md: not a notebook or a digit picture" in reasons
 
 
 def test_collect_command_reports(tmp_path, capsys):
     """Does `course collect` print who was collected and what was skipped?"""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "frank_9_mnist_cnn.ipynb").write_bytes(notebook_bytes("frank"))
     (tmp_path / "in" / "gina_9_mnist_cnn.ipynb").write_text("nope")
@@ -88,3 +91,14 @@ def test_collect_command_reports(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Collected 1 submission(s): frank" in captured.out
     assert "gina_9_mnist_cnn.ipynb: not a readable notebook" in captured.err
+
+
+def test_collect_outside_a_course_folder_refuses(tmp_path, capsys):
+    """Does collecting into a folder that is not a course say so instead of writing there?"""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "frank_9_mnist_cnn.ipynb").write_bytes(notebook_bytes("frank"))
+    elsewhere = tmp_path / "not-a-course"
+    elsewhere.mkdir()
+    assert main(["--course", str(elsewhere), "collect", str(tmp_path / "in")]) == 1
+    assert "is not a course folder" in capsys.readouterr().err
+    assert not (elsewhere / "submitted").exists()
