@@ -19,7 +19,7 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib tests nbgrader_config.py
+	$(BIN)/ruff check course_lib tests scripts benchmarks nbgrader_config.py
 
 install: $(STAMP)
 
