@@ -64,7 +64,11 @@ def describe_architecture(model) -> dict:
 
 def architecture_differences(model, reference: dict = REFERENCE_ARCHITECTURE) -> list[str]:
     """List, in plain words, how ``model`` differs from ``reference``; empty when it matches."""
-    found = describe_architecture(model)
+    return description_differences(describe_architecture(model), reference)
+
+
+def description_differences(found: dict, reference: dict = REFERENCE_ARCHITECTURE) -> list[str]:
+    """Like :func:`architecture_differences`, for a description (e.g. from the grader)."""
     differences = []
     if found["input_shape"] != reference["input_shape"]:
         differences.append(

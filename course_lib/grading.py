@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib.architecture import REFERENCE_ARCHITECTURE, architecture_differences
+from course_lib.architecture import architecture_differences, description_differences
 from course_lib.settings import PROFILES
 
 WORKER_TIMEOUT_SECONDS = 600
@@ -216,17 +216,7 @@ def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_ac
 
 def check_reference_architecture(assessment: dict) -> None:
     """Hidden check: does the saved model have the lesson's architecture and compile settings?"""
-    found = assessment["architecture"]
-    differences = []
-    if found["layers"] != REFERENCE_ARCHITECTURE["layers"] or \
-            found["input_shape"] != REFERENCE_ARCHITECTURE["input_shape"]:
-        differences.append("The layers of your model differ from the lesson's network; "
-                           "run the visible test above to see the first difference.")
-    for key in ("loss", "optimizer"):
-        if found[key] != REFERENCE_ARCHITECTURE[key]:
-            differences.append(f"The {key} should be {REFERENCE_ARCHITECTURE[key]}, "
-                               f"not {found[key]}.")
-    _raise_differences(differences)
+    _raise_differences(description_differences(assessment["architecture"]))
 
 
 def check_accuracy(assessment: dict, kind: str = "reference") -> None:
