@@ -1,14 +1,48 @@
 """nbgrader settings for the MNIST CNN course: a few overrides, each with its reason."""
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 
-from course_lib.feedback import ShortenTestTracebacks
-from course_lib.sandbox import configure as use_grading_sandbox
+from course_lib.autograde_step import GradeInSandbox
+from course_lib.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
+from course_lib.repairs import RestoreDeletedCells
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
 c.CourseDirectory.course_id = "mnist-cnn"
+
+# Grading: the student's notebook runs in a sandbox on a copy of the submission, and every
+# test cell is judged in a separate, clean process from the values the notebook hands over
+# (course_lib/autograde_step.py). This replaces nbgrader's Execute; the rest is nbgrader's.
+# A test cell the student deleted comes back just before the next answer cell.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
+
+# Limits of one grading kernel (and of the process that checks its answers). Training the
+# lesson's network needs about 2 GB; the defaults leave room for a student's larger one.
+c.GradeInSandbox.memory_mb = 6144
+c.GradeInSandbox.processes = 512
+c.GradeInSandbox.file_size_mb = 256
+c.GradeInSandbox.tmp_size_mb = 1024
+# Without a sandbox (no Linux or no bubblewrap) grading stops rather than run student
+# code with your rights; `course autograde --unsandboxed` grades anyway, knowingly.
+c.GradeInSandbox.require_sandbox = True
 
 # Training the lesson's network takes 1-2 minutes on a laptop CPU, a student's tuned
 # network a few more; nbgrader's default of 30 s per cell would stop every submission.
@@ -17,9 +51,6 @@ c.CourseDirectory.course_id = "mnist-cnn"
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 
-# A student who deletes a test cell gets it back, and it is graded as usual.
-c.OverwriteCells.add_missing_cells = True
-
 # Keras prints a progress line per epoch; keep feedback readable and the gradebook small.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
@@ -27,7 +58,7 @@ c.LimitOutput.max_traceback = 40
 # Feedback shows the messages of failed tests, but not the code of hidden tests (neither
 # in the cell nor quoted in a traceback).
 c.GenerateFeedback.preprocessors = [
-    GetGrades, ClearHiddenTests, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
+    GetGrades, ClearHiddenTestsOfTestCells, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
 ]
 
 # A copy of course_lib handed in with a submission must not replace the real one, and
@@ -35,7 +66,3 @@ c.GenerateFeedback.preprocessors = [
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "course_lib", ".keras",
 ]
-
-# On Linux with bubblewrap, each submission runs in a sandbox: read-only files except its
-# own folder, its own /tmp and its own processes (see course_lib/sandbox.py).
-use_grading_sandbox(c)

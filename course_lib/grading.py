@@ -1,9 +1,11 @@
 """What the lesson's test cells call: checks with messages a student can act on.
 
 Visible tests use the quick checks (types, ranges, the architecture of the model in the
-notebook). Hidden tests use :func:`assess`, which saves the student's model and measures
-it in a separate Python process (:mod:`course_lib.grade_worker`) on data loaded afresh, so
-that nothing the notebook defined or changed can alter the measurement.
+notebook); they run in the student's notebook while they work. While grading, every test
+cell, visible and hidden parts, runs in the checker (:mod:`course_lib.judge`), a fresh
+process where no student code ran, on values the notebook handed over. There
+:func:`assess` measures a network on test data loaded through the grader's settings, and
+:func:`check_tuned_accuracy` retrains the tuned network from its recipe.
 
 Every check raises ``AssertionError`` with a message that says what was expected, what was
 found and what to do.
@@ -11,26 +13,23 @@ found and what to do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import math
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+import time
 
 import numpy as np
 
 from course_lib.architecture import architecture_differences, description_differences
 from course_lib.settings import PROFILES
 
-WORKER_TIMEOUT_SECONDS = 600
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
 PROBABILITY_TOLERANCE = 0.01  # answers may be rounded to two decimals
 ACCURACY_TOLERANCE = 0.01
+ASKED_EXAMPLES = (4, 100)  # the training examples the lesson asks about
+GRADING_SEED = 2024  # the tuned network is retrained from this seed, the same for everyone
 
-_assessments: dict[tuple, dict] = {}
+_assessments: dict[str, dict] = {}
 
 
 def check_architecture(model) -> None:
@@ -55,51 +54,68 @@ def _require_model(model, name: str) -> None:
 
 
 def assess(model) -> dict:
-    """Measure ``model`` in a separate process on freshly loaded data; cached per weights.
+    """Measure ``model`` on test data loaded afresh; cached per architecture and weights.
 
-    Returns the architecture description, test accuracy, data source and the predictions
-    for the training examples the lesson asks about.
+    Returns the architecture description, output shape, test accuracy, data source and
+    the predictions for the training examples the lesson asks about. Called by hidden
+    tests, which run only in the checker.
     """
     _require_model(model, "model")
-    key = (id(model), _fingerprint(model))
+    key = _fingerprint(model)
     if key not in _assessments:
-        _assessments[key] = _measure_elsewhere(model)
+        _assessments[key] = _measure(model)
     return _assessments[key]
 
 
 def _fingerprint(model) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(str(model.to_json()).encode())
     for weights in model.get_weights():
         digest.update(np.ascontiguousarray(weights).tobytes())
     return digest.hexdigest()
 
 
-def _measure_elsewhere(model) -> dict:
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
-        path = Path(folder) / "model.keras"
-        try:
-            model.save(path)
-        except Exception as error:  # noqa: BLE001 - any failure means: cannot be graded
-            raise AssertionError(
-                f"Your model could not be saved for grading ({type(error).__name__}: {error}). "
-                "Use only Keras' built-in layers, without Lambda layers or custom code."
-            ) from error
-        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        # -I: the grader's Python ignores the notebook's folder and PYTHON* variables, so a
-        # file the notebook wrote cannot stand in for course_lib.
-        command = [sys.executable, "-I", "-m", "course_lib.grade_worker", str(path)]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, env=environment,
-                                  timeout=WORKER_TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired as error:
-            raise AssertionError(
-                f"Measuring your model took longer than {WORKER_TIMEOUT_SECONDS} s. "
-                "Make it smaller."
-            ) from error
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise AssertionError(f"Your model could not be measured: {last}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+@functools.lru_cache(maxsize=1)
+def _grading_data():
+    from course_lib.data import load_mnist, prepare_images, split_validation
+    from course_lib.settings import profile_for
+
+    train, test, source = load_mnist(quiet=True)
+    profile = profile_for(source)
+    (train_images, train_labels), _ = split_validation(*train, profile.validation_size)
+    return {"x_train": prepare_images(train_images), "y_train": train_labels,
+            "x_test": prepare_images(test[0]), "y_test": test[1], "source": source,
+            "profile": profile}
+
+
+def _measure(model) -> dict:
+    from course_lib.architecture import describe_architecture
+
+    data = _grading_data()
+    try:
+        test_probabilities = model.predict(data["x_test"], batch_size=500, verbose=0)
+        asked = model.predict(data["x_train"][list(ASKED_EXAMPLES)], verbose=0)
+    except Exception as error:  # noqa: BLE001 - a network that cannot run cannot pass
+        raise AssertionError(
+            f"Your model could not classify the test images ({type(error).__name__}: "
+            f"{error}). Its input should be (28, 28, 1) and its output 10 probabilities."
+        ) from error
+    return {
+        "architecture": describe_architecture(model),
+        "output_shape": [None if d is None else int(d) for d in model.outputs[0].shape],
+        "test_accuracy": _accuracy(test_probabilities, data["y_test"]),
+        "test_size": int(len(data["y_test"])),
+        "source": data["source"].kind,
+        "asked_predictions": {str(i): row.tolist() for i, row in zip(ASKED_EXAMPLES, asked,
+                                                                      strict=True)},
+    }
+
+
+def _accuracy(probabilities, labels) -> float:
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[0] != len(labels):
+        raise AssertionError(f"Your model gives output of shape {probabilities.shape}; "
+                             f"it should give ({len(labels)}, 10): 10 probabilities per image.")
+    return float((probabilities.argmax(axis=1) == labels).mean())
 
 
 def fresh_training_labels(indices) -> list[int]:
@@ -259,6 +275,81 @@ def check_tuned_structure(assessment: dict) -> None:
     if problems:
         raise AssertionError("Your tuned model does not meet the rules yet: "
                              + "; ".join(problems) + ".")
+
+
+def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
+    """Hidden check: does the tuned network's recipe train a network that clears the mark?
+
+    The recipe is the network's architecture (with fresh weights), its compile settings
+    and ``tuned_epochs``/``tuned_batch_size``. It is trained here, seeded, on the
+    training data only; the weights handed in play no part, so training on the test
+    images or loading a network trained elsewhere gains nothing.
+    """
+    import keras
+
+    _require_model(tuned_model, "tuned_model")
+    data = _grading_data()
+    profile = data["profile"]
+    epochs = expect_whole_number("tuned_epochs", tuned_epochs, 1, MAX_EPOCHS)
+    batch_size = expect_whole_number("tuned_batch_size", tuned_batch_size)
+    if getattr(tuned_model, "optimizer", None) is None:
+        raise AssertionError("`tuned_model` is not compiled: call tuned_model.compile(...) "
+                             "with an optimizer and loss='categorical_crossentropy'.")
+    keras.utils.set_random_seed(GRADING_SEED)
+    try:
+        fresh = keras.models.clone_model(tuned_model)
+        optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(
+            tuned_model.optimizer))
+        fresh.compile(optimizer=optimizer, loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+    except Exception as error:  # noqa: BLE001 - a recipe we cannot rebuild cannot pass
+        raise AssertionError(f"Your tuned network could not be rebuilt from its recipe "
+                             f"({type(error).__name__}: {error}). Use Keras' built-in "
+                             "layers and optimizers.") from error
+    budget = _time_budget(profile.tuned_max_seconds)
+    fresh.fit(data["x_train"], keras.utils.to_categorical(data["y_train"], 10),
+              epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[budget])
+    if budget.exceeded_after is not None:
+        raise AssertionError(
+            f"Your recipe ({epochs} epochs, batch size {batch_size}) trains for longer than "
+            f"the budget of {profile.tuned_max_seconds:.0f} s: after that time it had done "
+            f"{budget.exceeded_after} of {epochs} epochs. Use fewer epochs, a larger batch "
+            "or a smaller network.")
+    probabilities = fresh.predict(data["x_test"], batch_size=500, verbose=0)
+    check_accuracy({"source": data["source"].kind, "test_size": len(data["y_test"]),
+                    "test_accuracy": _accuracy(probabilities, data["y_test"])}, "tuned")
+
+
+MAX_EPOCHS = 200
+
+
+def expect_whole_number(name: str, value, low: int = 1, high: int = 4096) -> int:
+    """Check that an answer is a whole number from ``low`` to ``high`` and return it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise AssertionError(f"`{name}` should be a whole number, but it is {value!r}. "
+                             f"Write e.g. `{name} = 10`.")
+    if not low <= value <= high:
+        raise AssertionError(f"`{name}` should lie between {low} and {high}, but it is "
+                             f"{value}.")
+    return int(value)
+
+
+def _time_budget(seconds: float):
+    """A Keras callback that stops training once ``seconds`` have passed, and says when."""
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        exceeded_after: int | None = None
+
+        def on_train_begin(self, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.perf_counter() - self.started > seconds:
+                self.exceeded_after = epoch + 1
+                self.model.stop_training = True
+
+    return TimeBudget()
 
 
 def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:

@@ -1,122 +1,198 @@
-"""Run each submission's kernel in a sandbox, so one hostile notebook cannot touch the rest.
+"""The grading sandbox: what a student's kernel, and the checking process, may reach.
 
-nbgrader runs a student's code with the teacher's rights: a notebook could delete the
-gradebook or rewrite other students' grades. On Linux with bubblewrap (``bwrap``,
-Debian/Ubuntu package ``bubblewrap``) the course starts the grading kernel inside a
-sandbox instead:
+nbgrader runs a student's code with the teacher's rights. On Linux with bubblewrap
+(``bwrap``, Debian/Ubuntu package ``bubblewrap``) the course runs it in a sandbox built
+from an **allow-list**:
 
-* the whole file system is read-only, except the folder of the notebook being graded
-  (``autograded/<student>/<assignment>``) and a private, empty temporary folder
-  (``TMPDIR``);
-* the kernel gets its own process namespace: it cannot see or stop other processes, and
-  everything it started dies with it.
+* read-only: the system's programs and libraries (``/usr``), the Python environment,
+  the ``course_lib`` package and the MNIST file the grader uses, nothing else of the
+  computer: not the course folder, not the gradebook, not other students, not any home;
+* read-write: a memory-backed working folder holding a fresh copy of the submission, and
+  a private ``/tmp``; both vanish with the sandbox;
+* its own process, network (no network at all), IPC and host-name namespaces;
+* environment variables from an allow-list;
+* the limits of :mod:`course_lib.limits`.
 
-:func:`configure` is called from ``nbgrader_config.py``; it installs the kernel
-``mnist-cnn-sandbox`` into this Python environment and tells nbgrader to grade with it.
-Where bubblewrap is missing, grading runs unsandboxed and :func:`sandbox_available` says so.
+The kernel talks to nbgrader over Unix sockets in a private folder (``transport=ipc``),
+the one channel that crosses the network namespace.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import shutil
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
-KERNEL_NAME = "mnist-cnn-sandbox"
-# /tmp itself stays as it is (read-only): the course or its environment may live there.
-PRIVATE_TMP = "/dev/shm"
+WORKDIR = "/submission"  # the kernel's working folder inside the sandbox
+HANDED_IN = "/handed-in"  # the submission, read-only, copied into WORKDIR at start
+SANDBOX_TMP = "/tmp"
+DATA_MOUNT = "/course-data"  # where the grader's MNIST file appears inside
 
 
 def sandbox_available() -> bool:
-    """True where bubblewrap can run the grading kernel (Linux with ``bwrap`` installed)."""
-    return sys.platform.startswith("linux") and shutil.which("bwrap") is not None
+    """True where bubblewrap really runs here (tried once, not just looked up)."""
+    return _trial_run() is None
 
 
-def kernel_spec_folder() -> Path:
-    """Where this environment keeps the sandbox kernel's ``kernel.json``."""
-    return Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+def sandbox_problem() -> str | None:
+    """Why the sandbox cannot run here, in words; None if it can."""
+    return _trial_run()
 
 
-def install_kernel_spec() -> Path:
-    """Write the sandbox kernel's spec into this environment (only when it changed)."""
-    spec = {
-        "argv": [sys.executable, "-m", "course_lib.sandbox", "-f", "{connection_file}"],
-        "display_name": "Python 3 (grading sandbox)",
-        "language": "python",
-        # Interrupt through Jupyter's control channel: a SIGINT to the process group would
-        # also reach bubblewrap, which would end the sandbox instead of the running cell.
-        "interrupt_mode": "message",
-        "metadata": {"debugger": False},
-    }
-    folder = kernel_spec_folder()
-    path = folder / "kernel.json"
-    text = json.dumps(spec, indent=1)
-    if not path.is_file() or path.read_text() != text:
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return path
+@functools.lru_cache(maxsize=1)
+def _trial_run() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return f"the grading sandbox needs Linux (this is {sys.platform})"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)"
+    try:
+        done = subprocess.run([*bwrap_arguments(), "--", sys.executable, "-c", "pass"],
+                              capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not start: {error}"
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return (f"bubblewrap is installed but cannot make a sandbox here ({reason}); "
+                "containers often forbid user namespaces")
+    return None
 
 
-def configure(config) -> bool:
-    """Make nbgrader grade in the sandbox when it is available; return whether it is."""
-    if not sandbox_available():
-        return False
-    install_kernel_spec()
-    config.Execute.kernel_name = KERNEL_NAME
-    return True
+def grading_data_path() -> Path | None:
+    """The MNIST file or folder the grader uses (its own settings), or None for the sample."""
+    from course_lib.data import PATH_VARIABLE, keras_cache_file
+
+    configured = os.environ.get(PATH_VARIABLE)
+    if configured:
+        return Path(configured).resolve()
+    cache = keras_cache_file()
+    return cache.resolve() if cache.is_file() else None
 
 
-def data_settings() -> list[str]:
-    """bwrap options that point the sandboxed kernel at the data this computer has.
-
-    Inside the sandbox nothing can be downloaded and kept, so the kernel never tries: it
-    reads the full MNIST where the teacher put it, or uses the embedded sample.
-    """
-    from course_lib.data import OFFLINE_VARIABLE, PATH_VARIABLE, keras_cache_file
-
-    options = ["--setenv", OFFLINE_VARIABLE, "1",
-               # keras wants a writable home for its settings; the data is found below.
-               "--setenv", "KERAS_HOME", f"{PRIVATE_TMP}/keras"]
-    if not os.environ.get(PATH_VARIABLE) and keras_cache_file().is_file():
-        options += ["--setenv", PATH_VARIABLE, str(keras_cache_file().resolve())]
+def _read_only_system() -> list[str]:
+    """bwrap options for the programs, libraries and Python that every process needs."""
+    options = []
+    for top in ("/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd", "/etc/group",
+                "/etc/nsswitch.conf", "/etc/fonts"):
+        if os.path.exists(top):
+            options += ["--ro-bind", top, top]
+    for link in ("/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.islink(link):
+            options += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            options += ["--ro-bind", link, link]
     return options
 
 
-def sandbox_command(kernel_arguments: list[str], workdir: str | Path) -> list[str]:
-    """The bubblewrap command that runs ``python -m ipykernel_launcher ARGS`` in ``workdir``."""
-    workdir = str(Path(workdir).resolve())
-    return [*_bwrap(workdir), *data_settings(),
-            sys.executable, "-m", "ipykernel_launcher", *kernel_arguments]
+def _python_paths() -> list[str]:
+    """The Python installation, the environment and the folder holding course_lib."""
+    import course_lib
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable)),
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+             os.path.dirname(os.path.realpath(course_lib.__file__))}
+    # A parent already bound makes its children redundant (and bwrap binds in order).
+    ordered = sorted({os.path.realpath(p) for p in paths} | {os.path.abspath(p) for p in paths})
+    return [p for p in ordered if os.path.exists(p)]
 
 
-def _bwrap(workdir: str) -> list[str]:
-    return [
-        "bwrap",
-        # Everything stays readable (Python, course_lib, the data), nothing writable ...
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        # ... except a private, empty temporary folder and the notebook's own folder.
-        "--tmpfs", PRIVATE_TMP,
-        "--bind", workdir, workdir,
-        "--chdir", workdir,
-        "--setenv", "TMPDIR", PRIVATE_TMP,
-        "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",
-        "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",
-        "--unshare-pid",
-        "--die-with-parent",
-        # ipykernel exits when its parent's pid changes, and in the new process namespace
-        # it does; --die-with-parent does that job instead.
-        "--unsetenv", "JPY_PARENT_PID",
-    ]
+def allowed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The only environment variables a sandboxed process gets."""
+    from course_lib.data import OFFLINE_VARIABLE, PATH_VARIABLE
+
+    environment = {
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin",
+                                 "/usr/bin", "/bin"]),
+        "HOME": f"{SANDBOX_TMP}/home",
+        "TMPDIR": SANDBOX_TMP,
+        "LANG": "C.UTF-8",
+        "IPYTHONDIR": f"{SANDBOX_TMP}/ipython",
+        "MPLCONFIGDIR": f"{SANDBOX_TMP}/matplotlib",
+        "KERAS_HOME": f"{SANDBOX_TMP}/keras",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # Nothing can be downloaded in the sandbox: never try.
+        OFFLINE_VARIABLE: "1",
+    }
+    data = grading_data_path()
+    if data is not None:
+        environment[PATH_VARIABLE] = f"{DATA_MOUNT}/{data.name}"
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                 "NBGRADER_EXECUTION"):
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    environment.update(extra or {})
+    return environment
+
+
+def bwrap_arguments(*, handed_in: Path | None = None, sockets: Path | None = None,
+                    read_only: list[Path] = (), environment: dict[str, str] | None = None
+                    ) -> list[str]:
+    """The bubblewrap command line (without the program to run) for one sandbox.
+
+    ``handed_in``: a submission folder, read-only at ``/handed-in``; ``sockets``: a folder
+    shared read-write for the kernel's Unix sockets; ``read_only``: further paths bound
+    read-only at the same place (the checker's input).
+    """
+    options = ["bwrap", "--die-with-parent", "--new-session",
+               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+               "--unshare-cgroup-try", "--hostname", "grading",
+               "--proc", "/proc", "--dev", "/dev",
+               "--tmpfs", SANDBOX_TMP, "--tmpfs", WORKDIR,
+               *_read_only_system()]
+    for path in _python_paths():
+        options += ["--ro-bind", path, path]
+    data = grading_data_path()
+    if data is not None and data.exists():
+        options += ["--dir", DATA_MOUNT, "--ro-bind", str(data), f"{DATA_MOUNT}/{data.name}"]
+    if handed_in is not None:
+        options += ["--ro-bind", str(Path(handed_in).resolve()), HANDED_IN]
+    for path in read_only:
+        resolved = str(Path(path).resolve())
+        options += ["--ro-bind", resolved, resolved]
+    if sockets is not None:
+        resolved = str(Path(sockets).resolve())
+        options += ["--bind", resolved, resolved]
+    options += ["--clearenv"]
+    for name, value in allowed_environment(environment).items():
+        options += ["--setenv", name, value]
+    options += ["--chdir", WORKDIR]
+    return options
+
+
+def copy_submission(source: Path, target: Path) -> None:
+    """Copy the regular files and folders of a submission; links are left behind."""
+    for root, folders, files in os.walk(source, followlinks=False):
+        relative = Path(root).relative_to(source)
+        for folder in list(folders):
+            if os.path.islink(os.path.join(root, folder)):
+                folders.remove(folder)
+            else:
+                (target / relative / folder).mkdir(exist_ok=True)
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                shutil.copyfile(path, target / relative / name)
 
 
 def main(arguments: list[str]) -> None:
-    """Replace this process by the sandboxed kernel (what the kernel spec runs)."""
-    command = sandbox_command(arguments, os.getcwd())
-    os.execvp(command[0], command)
+    """Inside the sandbox: copy the handed-in files into the working folder, then run.
+
+    Usage: ``python -m course_lib.sandbox -- PROGRAM ARGS``.
+    """
+    if arguments[:1] == ["--"]:
+        arguments = arguments[1:]
+    if os.path.isdir(HANDED_IN):
+        copy_submission(Path(HANDED_IN), Path(WORKDIR))
+    for folder in ("home", "ipython", "matplotlib", "keras"):
+        os.makedirs(os.path.join(SANDBOX_TMP, folder), exist_ok=True)
+    os.execvp(arguments[0], arguments)
 
 
 if __name__ == "__main__":
