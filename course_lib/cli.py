@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.set_defaults(run=_collect)
     grade = commands.add_parser("autograde", help="grade submissions, one student at a time")
     grade.add_argument("students", nargs="*", help="only these students (default: all)")
+    grade.add_argument("--unsandboxed", action="store_true",
+                       help="grade even where the sandbox cannot run (student code then "
+                            "runs with your rights)")
     grade.set_defaults(run=_autograde)
     commands.add_parser("feedback", help="write feedback pages").set_defaults(run=_feedback)
     export = commands.add_parser("export", help="export grades to CSV")
@@ -76,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     importer = data.add_parser("import", help="check a copied MNIST and store it for the course")
     importer.add_argument("path", help="a keras-style mnist.npz, or a folder with the idx files")
     importer.set_defaults(run=_data_import)
+
+    package = commands.add_parser(
+        "package", help="build the students' package: course_lib as a wheel, nothing else")
+    package.add_argument("--into", type=Path, default=Path("dist"),
+                         help="folder for the wheel (default: dist/)")
+    package.set_defaults(run=_package)
 
     reference = commands.add_parser(
         "reference", help="train the lesson's reference CNN here and report its test accuracy"
@@ -111,7 +120,8 @@ def _collect(options) -> int:
 def _autograde(options) -> int:
     from course_lib import teacher
 
-    outcomes = teacher.autograde(options.course, options.students or None)
+    outcomes = teacher.autograde(options.course, options.students or None,
+                                 unsandboxed=options.unsandboxed)
     failed = [o.student for o in outcomes if not o.ok]
     if failed:
         graded = len(outcomes) - len(failed)
@@ -139,6 +149,15 @@ def _summary(options) -> int:
     from course_lib import teacher
 
     print(teacher.format_table(*teacher.score_table(options.course)))
+    return 0
+
+
+def _package(options) -> int:
+    from course_lib.package import build_student_wheel
+
+    wheel = build_student_wheel(options.into)
+    print(f"The students' package is {wheel}.\nStudents (or the JupyterHub's environment) "
+          f"install it with: pip install {wheel.name}")
     return 0
 
 

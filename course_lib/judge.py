@@ -46,7 +46,8 @@ def check_cells(cells: list[CellToCheck], *, sandboxed: bool, limits: Limits,
             if sandboxed:
                 from course_lib.sandbox import bwrap_arguments
 
-                command = [*bwrap_arguments(read_only=[request.parent]), "--", *command]
+                command = [*bwrap_arguments(read_only=[request.parent],
+                                                   tmp_size_mb=limits.tmp_size_mb), "--", *command]
                 environment = None
             else:
                 from course_lib.sandbox import allowed_environment

@@ -58,7 +58,8 @@ class SandboxKernelManager(AsyncKernelManager):
         """The kernel command, wrapped in the sandbox that first copies the submission in."""
         kernel = super().format_kernel_cmd(extra_arguments)
         sandbox = bwrap_arguments(handed_in=Path(self.handed_in) if self.handed_in else None,
-                                  sockets=self._sockets)
+                                  sockets=self._sockets,
+                                  tmp_size_mb=self.limits.tmp_size_mb)
         return [*sandbox, "--", sys.executable, "-m", "course_lib.sandbox", "--", *kernel]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):

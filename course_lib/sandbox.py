@@ -131,20 +131,39 @@ def allowed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
+@functools.lru_cache(maxsize=1)
+def _bwrap_sizes_tmpfs() -> bool:
+    """Whether this bubblewrap can cap the size of a tmpfs (``--size``)."""
+    try:
+        help_text = subprocess.run(["bwrap", "--help"], capture_output=True, text=True,
+                                   check=False).stdout
+    except OSError:
+        return False
+    return "--size" in help_text
+
+
+def _tmpfs(path: str, size_mb: int | None) -> list[str]:
+    if size_mb and _bwrap_sizes_tmpfs():
+        return ["--size", str(size_mb * 1024 * 1024), "--tmpfs", path]
+    # An older bubblewrap: the memory limit (see course_lib.limits) caps it instead.
+    return ["--tmpfs", path]
+
+
 def bwrap_arguments(*, handed_in: Path | None = None, sockets: Path | None = None,
-                    read_only: list[Path] = (), environment: dict[str, str] | None = None
-                    ) -> list[str]:
+                    read_only: list[Path] = (), environment: dict[str, str] | None = None,
+                    tmp_size_mb: int | None = None) -> list[str]:
     """The bubblewrap command line (without the program to run) for one sandbox.
 
     ``handed_in``: a submission folder, read-only at ``/handed-in``; ``sockets``: a folder
     shared read-write for the kernel's Unix sockets; ``read_only``: further paths bound
-    read-only at the same place (the checker's input).
+    read-only at the same place (the checker's input); ``tmp_size_mb``: the size of each
+    of the two memory-backed folders, ``/tmp`` and the working folder.
     """
     options = ["bwrap", "--die-with-parent", "--new-session",
                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--hostname", "grading",
                "--proc", "/proc", "--dev", "/dev",
-               "--tmpfs", SANDBOX_TMP, "--tmpfs", WORKDIR,
+               *_tmpfs(SANDBOX_TMP, tmp_size_mb), *_tmpfs(WORKDIR, tmp_size_mb),
                *_read_only_system()]
     for path in _python_paths():
         options += ["--ro-bind", path, path]

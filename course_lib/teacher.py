@@ -79,29 +79,75 @@ class GradingOutcome:
 
 
 def autograde(course_dir: Path, students: list[str] | None = None,
-              assignment: str = ASSIGNMENT, report=print) -> list[GradingOutcome]:
-    """Autograde each student's submission in its own nbgrader run; never stop at a failure."""
+              assignment: str = ASSIGNMENT, report=print,
+              unsandboxed: bool = False) -> list[GradingOutcome]:
+    """Autograde each student's submission in its own nbgrader run; never stop at a failure.
+
+    Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
+    knowingly; each student's grading record then says so (see :func:`score_table`).
+    """
     import time
+
+    from course_lib.sandbox import sandbox_problem
 
     require_course(course_dir)
     students = students or submitted_students(course_dir, assignment)
     if not students:
         raise CourseError(f"No submissions found in {Path(course_dir) / 'submitted'}/*/"
                           f"{assignment}. Run `course collect` first.")
+    problem = sandbox_problem()
+    if problem and not unsandboxed:
+        raise CourseError(f"Not grading: {problem}. Without the sandbox, student code runs "
+                          "with your rights and can read or change the course folder. "
+                          "Install bubblewrap, or grade knowingly with `course autograde "
+                          "--unsandboxed`.")
+    extra = []
+    if problem:
+        report("!" * 78 + f"\n! GRADING WITHOUT A SANDBOX: {problem}.\n! Student code runs "
+               "with your rights; the scores are still judged outside the\n! student's "
+               "kernel, but a hostile notebook can change files.\n" + "!" * 78)
+        extra = ["--GradeInSandbox.require_sandbox=False"]
     outcomes = []
     for student in students:
         started = time.perf_counter()
         try:
             done = nbgrader(course_dir, "autograde", assignment, "--student", student,
-                            "--force", timeout=STUDENT_TIMEOUT_SECONDS)
+                            "--force", *extra, timeout=STUDENT_TIMEOUT_SECONDS)
             ok, message = done.returncode == 0, "" if done.returncode == 0 else _tail(done, 8)
         except subprocess.TimeoutExpired:
             ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
         outcome = GradingOutcome(student, ok, time.perf_counter() - started, message)
+        if ok:
+            write_grading_record(course_dir, student, assignment, sandboxed=problem is None)
         report(f"  {student}: {'graded' if ok else 'NOT graded'} in {outcome.seconds:.0f} s"
+               + ("" if problem is None or not ok else " WITHOUT SANDBOX")
                + ("" if ok else f"\n{message}"))
         outcomes.append(outcome)
     return outcomes
+
+
+RECORD_NAME = "course-grading.json"
+
+
+def write_grading_record(course_dir: Path, student: str, assignment: str,
+                         sandboxed: bool) -> Path:
+    """Note beside the graded submission how it was graded (read by the summary)."""
+    import json
+
+    path = Path(course_dir) / "autograded" / student / f"{assignment}-{RECORD_NAME}"
+    path.write_text(json.dumps({"sandboxed": sandboxed}))
+    return path
+
+
+def graded_without_sandbox(course_dir: Path, student: str, assignment: str) -> bool:
+    """Whether this student's last grading ran without the sandbox."""
+    import json
+
+    path = Path(course_dir) / "autograded" / student / f"{assignment}-{RECORD_NAME}"
+    try:
+        return json.loads(path.read_text()).get("sandboxed") is False
+    except (OSError, ValueError):
+        return False
 
 
 def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:
@@ -135,7 +181,7 @@ def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[st
                               "`course generate` first.") from error
         # "test_architecture" reads as "architecture" in a table that is all tests.
         header = ["student", *(name.removeprefix("test_") for name in cells), "auto",
-                  "manual to grade", "total"]
+                  "manual to grade", "total", "sandbox"]
         rows = []
         for student in sorted(s.id for s in book.students):
             try:
@@ -150,6 +196,8 @@ def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[st
             row.append(f"{sum(g.score for g in auto):g}/{sum(g.max_score for g in auto):g}")
             row.append(f"{sum(g.max_score for g in manual):g} points" if manual else "-")
             row.append(f"{submission.score:g}/{submission.max_score:g}")
+            row.append("NONE" if graded_without_sandbox(course_dir, student, assignment)
+                       else "yes")
             rows.append(row)
     return header, rows
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from conftest import tiny_mnist, write_idx_folder
 
 from course_lib.cli import main
 from course_lib.data import load_mnist
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_import_makes_the_copy_the_course_uses(tmp_path, isolated_data, capsys):
@@ -48,3 +52,32 @@ def test_fetch_offline_fails_with_advice(monkeypatch, capsys):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     assert main(["data", "fetch"]) == 1
     assert "course data import PATH" in capsys.readouterr().err
+
+
+def test_students_package_holds_no_answer_and_no_hidden_test(tmp_path):
+    """The wheel for students: course_lib's student modules, no notebook, no model answer."""
+    import re
+    import zipfile
+
+    import nbformat
+
+    assert main(["package", "--into", str(tmp_path)]) == 0
+    [wheel] = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        texts = {name: archive.read(name).decode() for name in names}
+    assert all(name.startswith(("course_lib/", "mnist_cnn_course_lib-")) for name in names)
+    assert "course_lib/grading.py" in names and "course_lib/handwriting.py" in names
+    assert "course_lib/training.py" not in names and "course_lib/judge.py" not in names
+    source = nbformat.read(ROOT / "source" / "mnist_cnn" / "mnist_cnn.ipynb", as_version=4)
+    secrets = []
+    for cell in source.cells:
+        for region in re.findall(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END",
+                                 cell.source, re.DOTALL):
+            secrets.append(region.strip())
+            secrets += [line.strip() for line in region.splitlines()
+                        if line.strip().startswith(("layers.", "tuned_model", "model ="))]
+    assert len(secrets) > 20
+    for name, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, f"{name} holds {secret!r}"

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from course_fixtures import auto_max_scores, cell_scores, new_course
+from submissions import hand_in
 
 from course_lib import demo, teacher
 
@@ -21,6 +22,12 @@ pytestmark = pytest.mark.slow
 def graded(tmp_path_factory):
     course = new_course(tmp_path_factory.mktemp("course") / "course")
     students = demo.hand_in(course)
+    # An honest student who deleted two test cells and quoted the lesson's marker text.
+    answers = {**demo.solution_sources(course / "source" / "mnist_cnn" / "mnist_cnn.ipynb"),
+               "explain_generalisation": "### BEGIN HIDDEN TESTS\nI read this in the lesson.\n"}
+    hand_in(course, "honest-deleter", answers, full_lesson=True,
+            delete={"test_identify_digits", "test_network_accuracy"})
+    students.append("honest-deleter")
     outcomes = {o.student: o for o in teacher.autograde(course, students)}
     for outcome in outcomes.values():
         print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
@@ -32,7 +39,8 @@ def graded(tmp_path_factory):
 def test_every_submission_is_graded(graded):
     """Does autograding finish for all three, including the untouched release?"""
     assert {s: o.ok for s, o in graded["outcomes"].items()} == {
-        "demo-solution": True, "demo-partial": True, "demo-untouched": True}
+        "demo-solution": True, "demo-partial": True, "demo-untouched": True,
+        "honest-deleter": True}
 
 
 def test_solution_scores_every_point(graded):
@@ -41,6 +49,18 @@ def test_solution_scores_every_point(graded):
     scores = cell_scores(graded["course"], "demo-solution")
     assert {cell: scores[cell] for cell in maxima} == maxima
     assert sum(maxima.values()) == 18
+
+
+def test_deleted_test_cells_come_back_where_they_work(graded):
+    """Two deleted test cells are put back after what they check, and give full marks.
+
+    The answer that quotes the lesson's hidden-test marker does not break the feedback.
+    """
+    maxima = auto_max_scores(graded["course"])
+    scores = cell_scores(graded["course"], "honest-deleter")
+    assert {cell: scores[cell] for cell in maxima} == maxima
+    text = feedback_text(graded, "honest-deleter")
+    assert "I read this in the lesson." in text
 
 
 def test_untouched_release_scores_zero(graded):
@@ -75,7 +95,7 @@ def test_feedback_names_what_failed(graded):
 
 def test_feedback_hides_hidden_test_code(graded):
     """Is the code of hidden tests absent from every feedback page, tracebacks included?"""
-    assert len(graded["pages"]) == 3
+    assert len(graded["pages"]) == 4
     for student in demo.DEMO_STUDENTS:
         text = feedback_text(graded, student)
         assert "check_identified_digits" not in text
@@ -86,9 +106,10 @@ def test_feedback_hides_hidden_test_code(graded):
 def test_grades_csv_has_one_row_per_student(graded):
     """Does the exported CSV hold each student's total out of 22?"""
     rows = {row["student_id"]: row for row in teacher.read_grades_csv(graded["csv"])}
-    assert set(rows) == set(demo.DEMO_STUDENTS)
+    assert set(rows) == {*demo.DEMO_STUDENTS, "honest-deleter"}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
-        "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0}
+        "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0,
+        "honest-deleter": 18.0}
     assert {float(r["max_score"]) for r in rows.values()} == {22.0}
 
 

@@ -13,7 +13,7 @@ from course_lib.explain import (
     plot_filters,
     plot_misclassified,
 )
-from course_lib.model import build_reference_cnn
+from course_lib.training import build_reference_cnn
 
 
 def test_confusion_matrix_counts():

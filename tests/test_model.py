@@ -14,7 +14,8 @@ from course_lib.architecture import (
     architecture_differences,
     describe_architecture,
 )
-from course_lib.model import build_reference_cnn, set_seed
+from course_lib.model import set_seed
+from course_lib.training import build_reference_cnn
 
 
 @pytest.fixture(scope="module")

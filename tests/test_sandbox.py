@@ -1,44 +1,60 @@
-"""Does the grading sandbox start kernels confined, and point them at the right data?"""
+"""Is the grading sandbox an allow-list, and does it say truthfully whether it runs here?"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from course_lib import sandbox
 from course_lib.data import load_mnist
 
-
-def option_values(command, flag):
-    return [command[i + 1:i + 3] if flag == "--setenv" else command[i + 1]
-            for i, word in enumerate(command) if word == flag]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_kernel_command_is_confined(tmp_path):
-    """Is the root read-only, only the notebook's folder bound writable, pids separate?"""
-    command = sandbox.sandbox_command(["-f", "/x/kernel.json"], tmp_path)
-    assert command[:4] == ["bwrap", "--ro-bind", "/", "/"]
-    assert option_values(command, "--bind") == [str(tmp_path.resolve())]
-    assert "--unshare-pid" in command and "--die-with-parent" in command
-    assert command[-5:] == [sys.executable, "-m", "ipykernel_launcher", "-f", "/x/kernel.json"]
+def bound(command, flag):
+    """The targets of every ``flag SOURCE TARGET`` option."""
+    return [command[i + 2] for i, word in enumerate(command) if word == flag]
 
 
-def test_kernel_reads_the_keras_cache_and_never_downloads(isolated_data):
-    """With a full copy in the keras cache, is the kernel sent there, offline?"""
+def test_only_the_allowed_paths_are_visible():
+    """No bind of /, of the course folder or of a home; the Python and course_lib are."""
+    command = sandbox.bwrap_arguments()
+    visible = bound(command, "--ro-bind") + bound(command, "--bind")
+    assert "/" not in visible
+    assert str(ROOT) not in visible and str(ROOT / "source") not in visible
+    assert str(Path(sys.prefix)) in visible
+    assert str(ROOT / "course_lib") in visible
+    assert not any(path in visible for path in ("/home", "/root", "/tmp", "/work"))
+    for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+                 "--clearenv"):
+        assert flag in command
+
+
+def test_environment_is_an_allow_list(monkeypatch):
+    """A variable of the teacher's does not reach the sandbox; the offline switch does."""
+    monkeypatch.setenv("TEACHERS_TOKEN", "secret")
+    environment = sandbox.allowed_environment()
+    assert "TEACHERS_TOKEN" not in environment
+    assert environment["COURSE_MNIST_OFFLINE"] == "1"
+    assert environment["TMPDIR"] == "/tmp"
+
+
+def test_grader_data_is_mounted_read_only(isolated_data):
+    """With a full copy in the keras cache, the sandbox sees that one file, read-only."""
     cache = isolated_data / "datasets" / "mnist.npz"
     cache.parent.mkdir()
     cache.write_bytes(b"placeholder")
-    settings = option_values(sandbox.data_settings(), "--setenv")
-    assert ["COURSE_MNIST_OFFLINE", "1"] in settings
-    assert ["COURSE_MNIST_PATH", str(cache.resolve())] in settings
+    command = sandbox.bwrap_arguments()
+    assert "/course-data/mnist.npz" in bound(command, "--ro-bind")
+    assert sandbox.allowed_environment()["COURSE_MNIST_PATH"] == "/course-data/mnist.npz"
 
 
-def test_without_full_copy_the_kernel_uses_the_sample():
-    """Without a full copy, is no data path given (so the sample is used)?"""
-    settings = option_values(sandbox.data_settings(), "--setenv")
-    assert all(name != "COURSE_MNIST_PATH" for name, _ in settings)
+def test_without_full_copy_the_sample_is_used():
+    """Without a full copy, no data path is given (so the embedded sample is used)."""
+    assert "COURSE_MNIST_PATH" not in sandbox.allowed_environment()
 
 
 def test_grading_notice_is_short_and_for_students(monkeypatch, capsys):
@@ -50,21 +66,54 @@ def test_grading_notice_is_short_and_for_students(monkeypatch, capsys):
     assert "course data fetch" not in out
 
 
+def test_a_bwrap_that_cannot_run_is_reported(tmp_path, monkeypatch):
+    """A container may have bwrap but forbid namespaces: the trial run finds out."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    sandbox._trial_run.cache_clear()
+    try:
+        problem = sandbox.sandbox_problem()
+        assert problem is not None and "cannot make a sandbox here" in problem
+        assert "No permissions to creating new namespace" in problem
+        assert not sandbox.sandbox_available()
+    finally:
+        sandbox._trial_run.cache_clear()
+
+
+def test_missing_bwrap_is_reported(tmp_path, monkeypatch):
+    """Without bwrap at all, the message says how to install it."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox._trial_run.cache_clear()
+    try:
+        assert "apt install bubblewrap" in sandbox.sandbox_problem()
+    finally:
+        sandbox._trial_run.cache_clear()
+
+
 @pytest.mark.skipif(not sandbox.sandbox_available(), reason="needs bubblewrap")
-def test_sandboxed_process_can_write_only_its_folder(tmp_path):
-    """Run in the same bubblewrap setup, can a process write its folder and TMPDIR only?"""
-    (tmp_path / "work").mkdir()
-    outside = tmp_path / "outside.txt"
+def test_sandboxed_process_sees_and_writes_only_its_own(tmp_path):
+    """Inside: the course folder is absent, /tmp is private, the network is unreachable."""
+    handed_in = tmp_path / "handed-in"
+    handed_in.mkdir()
+    (handed_in / "answer.txt").write_text("mine")
+    (handed_in / "escape").symlink_to("/etc/hostname")
     script = (
-        "import os, pathlib\n"
-        "pathlib.Path('mine.txt').write_text('ok')\n"
-        "pathlib.Path(os.environ['TMPDIR'], 't').write_text('ok')\n"
-        f"try:\n    pathlib.Path({str(outside)!r}).write_text('escaped')\n"
-        "except OSError as error:\n    print('refused', error.errno)\n"
+        "import os, socket\n"
+        "print(sorted(os.listdir('.')))\n"
+        f"print(os.path.exists({str(ROOT / 'source')!r}), os.path.exists({str(tmp_path)!r}))\n"
+        "open('new.txt', 'w').write('x')\n"
+        "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=2)\n"
+        "except OSError as error:\n    print('no network', type(error).__name__)\n"
     )
-    command = [*sandbox._bwrap(str(tmp_path / "work")), sys.executable, "-c", script]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    command = [*sandbox.bwrap_arguments(handed_in=handed_in), "--", sys.executable, "-m",
+               "course_lib.sandbox", "--", sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert "refused 30" in done.stdout  # EROFS: read-only file system
-    assert (tmp_path / "work" / "mine.txt").read_text() == "ok"
-    assert not outside.exists()
+    lines = done.stdout.splitlines()
+    assert lines[0] == "['answer.txt']"  # the link was not copied in
+    assert lines[1] == "False False"
+    assert lines[2].startswith("no network")
+    assert sorted(p.name for p in handed_in.iterdir()) == ["answer.txt", "escape"]
