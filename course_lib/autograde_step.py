@@ -8,8 +8,9 @@ pipeline (``nbgrader_config.py``). For one submission it
 2. runs the student's cells; where a test cell stands, it does not run it but asks the
    kernel for the values that cell reads (:mod:`course_lib.handover`);
 3. if the kernel dies, keeps what ran before and marks where the notebook stopped;
-4. has every test cell run by the checker (:mod:`course_lib.judge`) in a fresh process,
-   and writes each verdict as that cell's output, which nbgrader's ``SaveAutoGrades``
+4. has every test cell run by the checker (:mod:`course_lib.judge`) in a fresh process
+   (started at the beginning, so that it is ready when the notebook is done), and writes
+   each verdict as that cell's output, which nbgrader's ``SaveAutoGrades``
    turns into its score.
 """
 
@@ -29,7 +30,7 @@ from course_lib.handover import (
     needed_names,
     request_code,
 )
-from course_lib.judge import check_cells
+from course_lib.judge import Checker
 from course_lib.sandbox import sandbox_problem
 
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
@@ -77,9 +78,12 @@ class GradeInSandbox(Execute):
             from course_lib.kernel import SandboxKernelManager
 
             self.kernel_manager_class = SandboxKernelManager
-        nb, resources = self._run_with_scratch_copy(nb, resources, km)
-        verdicts = check_cells(self._to_check, sandboxed=self.sandboxed, limits=self.limits,
-                               log=self.log.info)
+        checker = Checker(sandboxed=self.sandboxed, limits=self.limits, log=self.log.info)
+        try:
+            nb, resources = self._run_with_scratch_copy(nb, resources, km)
+            verdicts = checker.check(self._to_check)
+        finally:
+            checker.close()
         by_id = {verdict.grade_id: verdict for verdict in verdicts}
         for cell in nb.cells:
             if is_test_cell(cell):

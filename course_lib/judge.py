@@ -1,13 +1,14 @@
 """The checker: runs every test cell of a submission in a fresh, sealed process.
 
-Run as ``python -I -m course_lib.judge REQUEST.json`` (in the grading sandbox when it is
-available), with the values that the student's kernel handed over
+Run as ``python -I -m course_lib.judge FOLDER`` (in the grading sandbox when it is
+available); it prepares, waits for "go" on its input, then reads ``FOLDER/request.json``
+and the values that the student's kernel handed over
 (:mod:`course_lib.handover`). No student code ever runs in this process: it loads the
 test data through the grader's own settings, defines ``np``, ``keras``, ``layers`` and
 ``profile`` itself, and runs each test cell's code, visible and hidden parts, as the
 gradebook has it. It prints one JSON list of verdicts as its last line.
 
-:func:`check_cells` starts it from the grader's side.
+:class:`Checker` starts it from the grader's side.
 """
 
 from __future__ import annotations
@@ -34,46 +35,67 @@ from course_lib.limits import ControlGroup, Limits, start_function
 JUDGE_TIMEOUT_SECONDS = 30 * 60  # all test cells, the tuned network's retraining included
 
 
-def check_cells(cells: list[CellToCheck], *, sandboxed: bool, limits: Limits,
-                log=None) -> list[Verdict]:
-    """Check ``cells`` in a fresh process; a checker that fails fails every cell, loudly."""
-    grade_ids = [cell.grade_id for cell in cells]
-    with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
-        request = write_request(cells, Path(folder) / "request")
-        command = [sys.executable, "-I", "-m", "course_lib.judge", str(request)]
-        group = ControlGroup.create(limits) if sandboxed else None
+class Checker:
+    """The checking process, started early so that it loads TensorFlow and the test data
+    while the student's notebook still runs; :meth:`check` then hands it the cells."""
+
+    def __init__(self, *, sandboxed: bool, limits: Limits, log=None):
+        self.log = log or (lambda message: None)
+        self.folder = tempfile.TemporaryDirectory(prefix="course-check-")
+        self.request = Path(self.folder.name) / "request"
+        self.request.mkdir()
+        self.group = ControlGroup.create(limits) if sandboxed else None
+        command = [sys.executable, "-I", "-m", "course_lib.judge", str(self.request)]
+        environment = None
+        if sandboxed:
+            from course_lib.sandbox import bwrap_arguments
+
+            command = [*bwrap_arguments(read_only=[self.request],
+                                        tmp_size_mb=limits.tmp_size_mb), "--", *command]
+        else:
+            from course_lib.sandbox import allowed_environment
+
+            scratch = self.folder.name
+            environment = {**allowed_environment(), "HOME": scratch, "TMPDIR": scratch,
+                           "MPLCONFIGDIR": scratch, "KERAS_HOME": scratch,
+                           "IPYTHONDIR": scratch}
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=environment, cwd=self.folder.name,
+            preexec_fn=start_function(limits, self.group))
+
+    def check(self, cells: list[CellToCheck]) -> list[Verdict]:
+        """Check ``cells``; a checker that fails fails every cell, with the reason."""
+        grade_ids = [cell.grade_id for cell in cells]
+        write_request(cells, self.request)
+        waited = time.perf_counter()
         try:
-            if sandboxed:
-                from course_lib.sandbox import bwrap_arguments
-
-                command = [*bwrap_arguments(read_only=[request.parent],
-                                                   tmp_size_mb=limits.tmp_size_mb), "--", *command]
-                environment = None
-            else:
-                from course_lib.sandbox import allowed_environment
-
-                environment = {**allowed_environment(), "HOME": folder, "TMPDIR": folder,
-                               "MPLCONFIGDIR": folder, "KERAS_HOME": folder,
-                               "IPYTHONDIR": folder}
-            started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, env=environment,
-                                  timeout=JUDGE_TIMEOUT_SECONDS, check=False,
-                                  preexec_fn=start_function(limits, group), cwd=folder)
+            stdout, stderr = self.process.communicate("go\n", timeout=JUDGE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             return _all_failed(grade_ids, f"checking took longer than "
                                           f"{JUDGE_TIMEOUT_SECONDS} s")
         finally:
-            if group is not None:
-                group.remove()
-    if log:
-        log(f"checked {len(cells)} test cells in {time.perf_counter() - started:.0f} s")
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        if log:
-            log(f"the checking process failed: {done.stderr[-2000:]}")
-        return _all_failed(grade_ids, f"the checking process stopped ({reason})")
-    return read_verdicts(lines[-1], grade_ids)
+            self.close()
+        self.log(f"checked {len(cells)} test cells in {time.perf_counter() - waited:.0f} s "
+                 f"(the checker started {waited - self.started:.0f} s before)")
+        lines = stdout.strip().splitlines()
+        if self.process.returncode != 0 or not lines:
+            reason = (stderr.strip().splitlines() or [f"exit code {self.process.returncode}"]
+                      )[-1]
+            self.log(f"the checking process failed: {stderr[-2000:]}")
+            return _all_failed(grade_ids, f"the checking process stopped ({reason})")
+        return read_verdicts(lines[-1], grade_ids)
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and remove what it used."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
+        self.folder.cleanup()
 
 
 def _all_failed(grade_ids: list[str], reason: str) -> list[Verdict]:
@@ -129,19 +151,20 @@ def run_cell(entry: dict, folder: Path, base: dict) -> Verdict:
 
 
 def main(argv: list[str]) -> int:
-    """Check the cells of the request file ``argv[0]``; print the verdicts as JSON."""
+    """Check the cells of the request in folder ``argv[0]``; print the verdicts as JSON."""
     if len(argv) != 1:
-        print("usage: python -I -m course_lib.judge REQUEST.json", file=sys.stderr)
+        print("usage: python -I -m course_lib.judge FOLDER", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    request = Path(argv[0])
-    entries = json.loads(request.read_text())
+    folder = Path(argv[0])
     verdicts = []
     # Whatever the checks print (Keras progress, warnings) stays off the verdict line.
     with contextlib.redirect_stdout(sys.stderr):
-        base = checker_namespace()
-        for entry in entries:
-            verdicts.append(run_cell(entry, request.parent, base))
+        base = checker_namespace()  # while the student's notebook still runs
+        if sys.stdin.readline().strip() != "go":
+            return 3
+        for entry in json.loads((folder / "request.json").read_text()):
+            verdicts.append(run_cell(entry, folder, base))
     print(verdicts_json(verdicts))
     return 0
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from importlib import metadata
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import course_lib
