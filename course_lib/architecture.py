@@ -23,8 +23,14 @@ REFERENCE_ARCHITECTURE = {
     ],
     "loss": "categorical_crossentropy",
     "optimizer": "SGD",
+    "metrics": ["accuracy"],
     "parameters": 93322,
 }
+# The name course_lib.training.build_reference_cnn gives its network.
+READY_MADE_NAME = "reference_cnn"
+READY_MADE_MESSAGE = (
+    "This is the course's ready-made network (build_reference_cnn), not one you built: "
+    "write the layers yourself with keras.Sequential([...]), as the table shows.")
 
 # What matters about each kind of layer for this lesson.
 _LAYER_SETTINGS = {
@@ -32,12 +38,13 @@ _LAYER_SETTINGS = {
     "MaxPooling2D": ("pool_size",),
     "Dense": ("units", "activation"),
 }
-_SETTING_WORDS = {
-    "filters": "filters",
-    "kernel_size": "kernel size",
-    "activation": "activation",
-    "pool_size": "pool size",
-    "units": "neurons",
+# How to say "has <value>" for each setting: "64 neurons", "a 3x3 kernel", ...
+_SETTING_PHRASES = {
+    "filters": "{} filters",
+    "kernel_size": "a {} kernel",
+    "activation": "activation {}",
+    "pool_size": "a {} pool",
+    "units": "{} neurons",
 }
 
 
@@ -53,12 +60,17 @@ def describe_architecture(model) -> dict:
         for setting in _LAYER_SETTINGS.get(kind, ()):
             entry[setting] = _plain(getattr(layer, setting))
         layers.append(entry)
+    built = bool(getattr(model, "built", False) and getattr(model, "inputs", None))
+    compiled = optimizer is not None and hasattr(model, "get_compile_config")
+    metrics = (model.get_compile_config() or {}).get("metrics") if compiled else None
     return {
-        "input_shape": [int(d) for d in model.inputs[0].shape[1:]] if model.inputs else None,
+        "name": getattr(model, "name", ""),
+        "input_shape": [int(d) for d in model.inputs[0].shape[1:]] if built else None,
         "layers": layers,
         "loss": _loss_name(getattr(model, "loss", None)),
         "optimizer": type(optimizer).__name__ if optimizer is not None else None,
-        "parameters": int(model.count_params()),
+        "metrics": [_metric_name(m) for m in _as_list(metrics)],
+        "parameters": int(model.count_params()) if built else None,
     }
 
 
@@ -70,7 +82,11 @@ def architecture_differences(model, reference: dict = REFERENCE_ARCHITECTURE) ->
 def description_differences(found: dict, reference: dict = REFERENCE_ARCHITECTURE) -> list[str]:
     """Like :func:`architecture_differences`, for a description (e.g. from the grader)."""
     differences = []
-    if found["input_shape"] != reference["input_shape"]:
+    if found["input_shape"] is None:
+        differences.append(
+            f"Your model does not say what its input looks like: start the list of layers "
+            f"with keras.Input(shape={tuple(reference['input_shape'])}).")
+    elif found["input_shape"] != reference["input_shape"]:
         differences.append(
             f"The input should have shape {tuple(reference['input_shape'])}, but your model "
             f"takes {tuple(found['input_shape'] or ())}. Start with "
@@ -90,6 +106,11 @@ def description_differences(found: dict, reference: dict = REFERENCE_ARCHITECTUR
                 f"The optimizer should be {reference['optimizer']}, but your model uses "
                 f"{found['optimizer']}."
             )
+        missing = [m for m in reference.get("metrics", []) if m not in found.get("metrics", [])]
+        if missing:
+            differences.append(
+                f"Compile with metrics={missing!r}: without it, training does not report the "
+                "accuracy that the rest of the lesson reads from history.history.")
     return differences
 
 
@@ -106,8 +127,9 @@ def _layer_differences(found: list[dict], expected: list[dict]) -> list[str]:
         for setting in _LAYER_SETTINGS.get(want["type"], ()):
             if mine.get(setting) != want.get(setting):
                 differences.append(
-                    f"Layer {number} ({want['type']}) should have {_SETTING_WORDS[setting]} "
-                    f"{_show(want[setting])}, but yours has {_show(mine.get(setting))}."
+                    f"Layer {number} ({want['type']}) should have "
+                    f"{_phrase(setting, want[setting])}, but yours has "
+                    f"{_phrase(setting, mine.get(setting), short=True)}."
                 )
     if len(found) < len(expected):
         missing = ", ".join(layer["type"] for layer in expected[len(found):])
@@ -145,7 +167,26 @@ def _loss_name(loss) -> str | None:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if name[0].isupper() else name
 
 
-def _show(value) -> str:
-    if isinstance(value, list):
-        return "x".join(str(v) for v in value)
-    return repr(value) if isinstance(value, str) else str(value)
+def _phrase(setting: str, value, short: bool = False) -> str:
+    """A setting's value in words: "64 neurons", "a 3x3 kernel", "activation 'relu'"."""
+    if setting == "activation" and value in (None, "linear"):
+        return "no activation given"
+    shown = "x".join(str(v) for v in value) if isinstance(value, list) else \
+        repr(value) if isinstance(value, str) else str(value)
+    if short and setting in ("filters", "units", "activation"):
+        return shown  # "should have 64 neurons, but yours has 32"
+    return _SETTING_PHRASES[setting].format(shown)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _metric_name(metric) -> str:
+    if isinstance(metric, str):
+        return "accuracy" if metric in ("acc", "accuracy") else metric
+    if isinstance(metric, dict):
+        return str(metric.get("config", {}).get("name") or metric.get("class_name"))
+    return str(getattr(metric, "name", metric))

@@ -20,7 +20,12 @@ import time
 
 import numpy as np
 
-from course_lib.architecture import architecture_differences, description_differences
+from course_lib.architecture import (
+    READY_MADE_MESSAGE,
+    READY_MADE_NAME,
+    architecture_differences,
+    description_differences,
+)
 from course_lib.settings import PROFILES
 
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
@@ -35,6 +40,8 @@ _assessments: dict[str, dict] = {}
 def check_architecture(model) -> None:
     """Check the notebook's model against the lesson's architecture (a quick, visible check)."""
     _require_model(model, "model")
+    if getattr(model, "name", "") == READY_MADE_NAME:
+        raise AssertionError(READY_MADE_MESSAGE)
     _raise_differences(architecture_differences(model))
 
 
@@ -232,6 +239,8 @@ def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_ac
 
 def check_reference_architecture(assessment: dict) -> None:
     """Hidden check: does the saved model have the lesson's architecture and compile settings?"""
+    if assessment["architecture"].get("name") == READY_MADE_NAME:
+        raise AssertionError(READY_MADE_MESSAGE)
     _raise_differences(description_differences(assessment["architecture"]))
 
 

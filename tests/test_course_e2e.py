@@ -88,7 +88,7 @@ def test_feedback_names_what_failed(graded):
     """Does the partial submission's feedback say, in words, what is wrong?"""
     text = feedback_text(graded, "demo-partial")
     assert re.search(r"example 100 shows a \d, not a \d", text)
-    assert "Layer 7 (Dense) should have neurons 64, but yours has 32." in text
+    assert "Layer 7 (Dense) should have 64 neurons, but yours has 32." in text
     assert re.search(r"so correct_4 should be (True|False)", text)
     assert "NotImplementedError" in text  # the tuned model was not written
 

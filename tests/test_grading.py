@@ -91,3 +91,11 @@ def test_own_digits_checks():
         grading.check_own_digits(images + 255, predictions, [0, 0, 0])
     with pytest.raises(AssertionError, match="argmax"):
         grading.check_own_digits(images, predictions, [1, 1, 1])
+
+
+def test_the_ready_made_network_is_not_an_answer():
+    """Calling the course's own builder is not building the network: the check says why."""
+    from course_lib.training import build_reference_cnn
+
+    with pytest.raises(AssertionError, match="ready-made network"):
+        grading.check_architecture(build_reference_cnn())

@@ -43,6 +43,7 @@ def test_reference_layers_and_shapes(reference):
 def test_reference_matches_its_specification(reference):
     """Does the description of the reference equal the stored spec, and survive JSON?"""
     description = describe_architecture(reference)
+    assert description.pop("name") == "reference_cnn"
     assert description == REFERENCE_ARCHITECTURE
     assert json.loads(json.dumps(description)) == REFERENCE_ARCHITECTURE
     assert architecture_differences(reference) == []
@@ -59,7 +60,7 @@ def functional_reference(loss="categorical_crossentropy"):
     x = layers.Flatten()(x)
     x = layers.Dense(64, activation="relu")(x)
     model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
-    model.compile(optimizer=keras.optimizers.SGD(), loss=loss)
+    model.compile(optimizer=keras.optimizers.SGD(), loss=loss, metrics=["accuracy"])
     return model
 
 
@@ -69,10 +70,11 @@ def test_equivalent_spellings_match():
     assert architecture_differences(model) == []
 
 
-def sequential(*stack, optimizer="sgd", loss="categorical_crossentropy", shape=(28, 28, 1)):
-    model = keras.Sequential([keras.Input(shape), *stack])
+def sequential(*stack, optimizer="sgd", loss="categorical_crossentropy", shape=(28, 28, 1),
+               metrics=("accuracy",)):
+    model = keras.Sequential([keras.Input(shape), *stack] if shape else list(stack))
     if optimizer:
-        model.compile(optimizer=optimizer, loss=loss)
+        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     return model
 
 
@@ -94,11 +96,11 @@ def with_layer(index, layer):
 WRONG_MODELS = {
     "filters": (
         lambda: sequential(*with_layer(2, layers.Conv2D(32, 3, activation="relu"))),
-        "Layer 3 (Conv2D) should have filters 64, but yours has 32.",
+        "Layer 3 (Conv2D) should have 64 filters, but yours has 32.",
     ),
     "kernel": (
         lambda: sequential(*with_layer(0, layers.Conv2D(32, 5, activation="relu"))),
-        "Layer 1 (Conv2D) should have kernel size 3x3, but yours has 5x5.",
+        "Layer 1 (Conv2D) should have a 3x3 kernel, but yours has a 5x5 kernel.",
     ),
     "activation": (
         lambda: sequential(*with_layer(7, layers.Dense(10, activation="sigmoid"))),
@@ -106,7 +108,7 @@ WRONG_MODELS = {
     ),
     "units": (
         lambda: sequential(*with_layer(6, layers.Dense(128, activation="relu"))),
-        "Layer 7 (Dense) should have neurons 64, but yours has 128.",
+        "Layer 7 (Dense) should have 64 neurons, but yours has 128.",
     ),
     "layer type": (
         lambda: sequential(*with_layer(1, layers.AveragePooling2D(2))),
@@ -115,12 +117,26 @@ WRONG_MODELS = {
     "missing layers": (
         lambda: sequential(*reference_stack()[:5], layers.Flatten(),
                            layers.Dense(10, activation="softmax")),
-        "Layer 7 (Dense) should have neurons 64, but yours has 10.",
+        "Layer 7 (Dense) should have 64 neurons, but yours has 10.",
     ),
     "input": (
         lambda: sequential(*reference_stack(), shape=(28, 28, 3)),
         "The input should have shape (28, 28, 1), but your model takes (28, 28, 3). "
         "Start with keras.Input(shape=(28, 28, 1)).",
+    ),
+    "no activation": (
+        lambda: sequential(*with_layer(6, layers.Dense(64))),
+        "Layer 7 (Dense) should have activation 'relu', but yours has no activation given.",
+    ),
+    "no input": (
+        lambda: sequential(*reference_stack(), shape=None),
+        "Your model does not say what its input looks like: start the list of layers with "
+        "keras.Input(shape=(28, 28, 1)).",
+    ),
+    "no accuracy metric": (
+        lambda: sequential(*reference_stack(), metrics=()),
+        "Compile with metrics=['accuracy']: without it, training does not report the "
+        "accuracy that the rest of the lesson reads from history.history.",
     ),
     "optimizer": (
         lambda: sequential(*reference_stack(), optimizer="adam"),
