@@ -88,7 +88,34 @@ def hand_in(course_dir: Path, assignment: str = teacher.ASSIGNMENT) -> list[str]
             shutil.rmtree(folder)
         shutil.copytree(release, folder)
         nbformat.write(notebook, folder / notebook_name)
+        if student != "demo-untouched":
+            write_own_digits(folder / "own_digits")
     return list(versions)
+
+
+OWN_DIGITS = (3, 5, 8)  # the demo students' "own" handwriting
+
+
+def write_own_digits(folder: Path) -> list[Path]:
+    """Write three handwritten digits into ``folder`` as a student's photos would be.
+
+    They are digits of the embedded sample's test set, drawn dark on light paper and
+    enlarged: a stand-in for a demo student's own handwriting.
+    """
+    from PIL import Image
+
+    from course_lib.data import load_mnist
+
+    _, (images, labels), _ = load_mnist(quiet=True, allow_download=False)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for digit in OWN_DIGITS:
+        picture = 255 - images[list(labels).index(digit)]
+        path = folder / f"{digit}_mine.png"
+        Image.fromarray(picture).resize((112, 112), Image.BICUBIC).save(path)
+        written.append(path)
+    return written
 
 
 def copy_course(project_dir: Path, demo_dir: Path) -> Path:

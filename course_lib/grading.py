@@ -125,6 +125,88 @@ def _accuracy(probabilities, labels) -> float:
     return float((probabilities.argmax(axis=1) == labels).mean())
 
 
+def require(namespace: dict, *names: str) -> None:
+    """Check that the answer variables ``names`` exist; say which are missing, plainly."""
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        listed = ", ".join(f"`{name}`" for name in missing)
+        raise AssertionError(f"You have not defined {listed} yet: fill in the answer cell "
+                             "above this check, run it, then run this check again.")
+
+
+def check_interpretation_quick(predictions, train_labels, answers: dict) -> None:
+    """Visible check: do the answers agree with ``predictions`` (rows for examples 4, 100)?
+
+    Says which answer disagrees without saying the right value.
+    """
+    problems = []
+    for row, (index, (most_likely, probability, correct)) in enumerate(answers.items()):
+        probabilities = np.asarray(predictions)[row]
+        best = int(probabilities.argmax())
+        if expect_digit(f"most_likely_{index}", most_likely) != best:
+            problems.append(f"most_likely_{index} is not the digit with the highest "
+                            f"probability in predictions[{row}]")
+        elif abs(expect_fraction(f"probability_{index}", probability)
+                 - probabilities[best]) > PROBABILITY_TOLERANCE:
+            problems.append(f"probability_{index} is not the probability of that digit in "
+                            f"predictions[{row}] (two decimals are enough)")
+        if expect_bool(f"correct_{index}", correct) != (best == int(train_labels[index])):
+            problems.append(f"correct_{index} does not match: compare the most likely digit "
+                            f"with the label, train_labels[{index}]")
+    if problems:
+        raise AssertionError("Look again: " + "; ".join(problems) + ".")
+
+
+def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
+                           accuracy_gap, generalises_well) -> None:
+    """Visible check: the comparison against ``history`` and ``test_result``, with values."""
+    train_accuracy = expect_fraction("train_accuracy", train_accuracy)
+    test_accuracy = expect_fraction("test_accuracy", test_accuracy)
+    if isinstance(accuracy_gap, (bool, np.bool_)) or \
+            not isinstance(accuracy_gap, (int, float, np.number)):
+        raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
+    generalises_well = expect_bool("generalises_well", generalises_well)
+    last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
+    problems = []
+    if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
+        problems.append(f"train_accuracy is {train_accuracy:.3f}, but the last value of "
+                        f"history.history['accuracy'] is {last_epoch:.3f}")
+    if abs(test_accuracy - float(test_result)) > ACCURACY_TOLERANCE:
+        problems.append(f"test_accuracy is {test_accuracy:.3f}, but test_result is "
+                        f"{float(test_result):.3f}")
+    if abs(float(accuracy_gap) - (train_accuracy - test_accuracy)) > ACCURACY_TOLERANCE:
+        problems.append(f"accuracy_gap is {float(accuracy_gap):.3f}, but train_accuracy - "
+                        f"test_accuracy is {train_accuracy - test_accuracy:.3f}")
+    elif generalises_well != (float(accuracy_gap) <= GAP_LIMIT):
+        problems.append(f"with a gap of {float(accuracy_gap):.3f}, the rule (at most "
+                        f"{GAP_LIMIT}) gives generalises_well = {float(accuracy_gap) <= GAP_LIMIT}")
+    if problems:
+        raise AssertionError("Not consistent yet: " + "; ".join(problems) + ".")
+
+
+MIN_OWN_DIGITS = 3
+
+
+def check_own_handwriting(own_files) -> None:
+    """Visible check: at least three digits of the student's own, not only the samples."""
+    own = [name for name in own_files if str(name).startswith("own_digits/")]
+    if len(own) < MIN_OWN_DIGITS:
+        raise AssertionError(
+            f"The network read {len(own)} digit(s) of your own; this assignment needs at "
+            f"least {MIN_OWN_DIGITS}. The sample digits are only for trying the code: put "
+            "photos of digits you wrote into own_digits (e.g. 7_mine.jpg), or draw them on "
+            "the canvas above and save them, then run the notebook again.")
+
+
+def check_handed_in_own_digits(handed_in_own_digits) -> None:
+    """Hidden check: did the submission itself bring at least three own digit files?"""
+    if len(handed_in_own_digits) < MIN_OWN_DIGITS:
+        raise AssertionError(
+            f"Your submission holds {len(handed_in_own_digits)} digit picture(s) of your own "
+            f"in own_digits (copies of the sample digits do not count); it needs at least "
+            f"{MIN_OWN_DIGITS}. Hand in the own_digits folder together with the notebook.")
+
+
 def fresh_training_labels(indices) -> list[int]:
     """The labels of training examples ``indices`` after the validation split, loaded afresh."""
     from course_lib.data import load_mnist, split_validation
@@ -262,20 +344,37 @@ def check_accuracy(assessment: dict, kind: str = "reference") -> None:
 
 def check_tuned_structure(assessment: dict) -> None:
     """Hidden check: is the tuned model a compiled CNN for MNIST within the size budget?"""
-    found = assessment["architecture"]
-    profile = PROFILES[assessment["source"]]
+    _raise_tuned_problems(assessment["architecture"], assessment["output_shape"][-1],
+                          PROFILES[assessment["source"]])
+
+
+def check_tuned_model(tuned_model, profile) -> None:
+    """Visible check: the tuned model's rules, exactly as the hidden check has them."""
+    from course_lib.architecture import describe_architecture
+
+    _require_model(tuned_model, "tuned_model")
+    outputs = getattr(tuned_model, "outputs", None)
+    units = int(outputs[0].shape[-1]) if outputs else None
+    _raise_tuned_problems(describe_architecture(tuned_model), units, profile)
+
+
+def _raise_tuned_problems(found: dict, output_units, profile) -> None:
     problems = []
     if found["input_shape"] != [28, 28, 1]:
-        problems.append(f"its input should be (28, 28, 1), not {found['input_shape']}")
+        problems.append(f"its input should be (28, 28, 1), not {found['input_shape']}: start "
+                        "with keras.Input(shape=(28, 28, 1))")
     if not any(layer["type"] == "Conv2D" for layer in found["layers"]):
         problems.append("it has no Conv2D layer: the tuned model must still be a "
                         "convolutional network")
     last = found["layers"][-1] if found["layers"] else {}
-    if assessment["output_shape"][-1] != 10 or last.get("activation") != "softmax":
+    if output_units != 10 or last.get("activation") != "softmax":
         problems.append("it should end in Dense(10, activation='softmax')")
-    if found["parameters"] > profile.tuned_max_parameters:
-        problems.append(f"it has {found['parameters']:,} parameters, more than the budget "
-                        f"of {profile.tuned_max_parameters:,}")
+    if found["parameters"] is not None and found["parameters"] > profile.tuned_max_parameters:
+        problems.append(
+            f"it has {found['parameters']:,} parameters, more than the budget of "
+            f"{profile.tuned_max_parameters:,}: most of them sit in the Dense layer after "
+            "Flatten, so use fewer filters in the last Conv2D, add a MaxPooling2D before "
+            "Flatten, or use fewer neurons")
     if found["optimizer"] is None:
         problems.append("it is not compiled")
     elif found["loss"] != "categorical_crossentropy":
@@ -284,6 +383,24 @@ def check_tuned_structure(assessment: dict) -> None:
     if problems:
         raise AssertionError("Your tuned model does not meet the rules yet: "
                              + "; ".join(problems) + ".")
+
+
+def report_tuned_validation(tuned_history, profile) -> None:
+    """Quick advice (never a failure): the tuned network's validation accuracy and the mark.
+
+    The pass mark is for the test accuracy, which the grader measures once; while tuning,
+    the validation accuracy is the number to compare attempts by.
+    """
+    values = getattr(tuned_history, "history", tuned_history).get("val_accuracy") or []
+    if not values:
+        print("Train with validation_data=(x_validation, y_validation) to see the validation "
+              "accuracy while you tune.")
+        return
+    last = float(values[-1])
+    verdict = "at or above" if last >= profile.tuned_threshold else "below"
+    print(f"Validation accuracy of the tuned network: {last:.3f}, {verdict} the pass mark "
+          f"{profile.tuned_threshold:.2f}. The grader trains your recipe again and measures "
+          "the test accuracy once.")
 
 
 def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 MIME = "application/vnd.mnist-course.handover+json"
 MAX_VALUE_BYTES = 64 * 1024 * 1024  # a 500,000-parameter model with Adam is about 6 MB
 # Names the checker defines itself: they never come from the student's kernel.
-PROVIDED_BY_CHECKER = frozenset({"np", "keras", "layers", "profile"})
+PROVIDED_BY_CHECKER = frozenset({"np", "keras", "layers", "profile", "handed_in_own_digits"})
 
 
 # ---- what a test cell needs ------------------------------------------------------------
@@ -213,9 +213,14 @@ class Verdict:
                  "traceback": [f"{self.ename}: {self.message}"]}]
 
 
-def write_request(cells: list[CellToCheck], folder: Path) -> Path:
-    """Write the checker's input into ``folder``: an index and one file per binary value."""
+def write_request(cells: list[CellToCheck], folder: Path, facts: dict | None = None) -> Path:
+    """Write the checker's input into ``folder``: an index and one file per binary value.
+
+    ``facts`` are what the grader itself knows about the submission (JSON data, e.g. the
+    own digit files handed in); the checker defines them as names for every test cell.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "facts.json").write_text(json.dumps(facts or {}))
     index = []
     for number, cell in enumerate(cells):
         entry = {"grade_id": cell.grade_id, "source": cell.source,

@@ -65,10 +65,10 @@ class Checker:
             text=True, env=environment, cwd=self.folder.name,
             preexec_fn=start_function(limits, self.group))
 
-    def check(self, cells: list[CellToCheck]) -> list[Verdict]:
+    def check(self, cells: list[CellToCheck], facts: dict | None = None) -> list[Verdict]:
         """Check ``cells``; a checker that fails fails every cell, with the reason."""
         grade_ids = [cell.grade_id for cell in cells]
-        write_request(cells, self.request)
+        write_request(cells, self.request, facts)
         waited = time.perf_counter()
         try:
             stdout, stderr = self.process.communicate("go\n", timeout=JUDGE_TIMEOUT_SECONDS)
@@ -163,6 +163,7 @@ def main(argv: list[str]) -> int:
         base = checker_namespace()  # while the student's notebook still runs
         if sys.stdin.readline().strip() != "go":
             return 3
+        base.update(json.loads((folder / "facts.json").read_text()))
         for entry in json.loads((folder / "request.json").read_text()):
             verdicts.append(run_cell(entry, folder, base))
     print(verdicts_json(verdicts))

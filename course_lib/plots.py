@@ -59,8 +59,12 @@ def plot_digits(images, labels=None, *, columns: int = 5, title_prefix: str = "l
     return figure
 
 
-def plot_prediction(probabilities, true_label=None) -> Figure:
-    """Show one prediction: the probability the model gives each digit 0-9, as bars."""
+def plot_prediction(probabilities, true_label=None, verdict: bool = True) -> Figure:
+    """Show one prediction: the probability the model gives each digit 0-9, as bars.
+
+    With ``verdict=False`` the bars are all one colour and there is no title: the student
+    reads the answer from the bars (the lesson asks for it before revealing it).
+    """
     probabilities = np.asarray(probabilities, dtype=float).reshape(-1)
     if probabilities.shape != (10,):
         raise ValueError(
@@ -71,14 +75,16 @@ def plot_prediction(probabilities, true_label=None) -> Figure:
     axes = figure.subplots()
     best = int(np.argmax(probabilities))
     colours = ["tab:gray"] * 10
-    colours[best] = "tab:green" if true_label in (None, best) else "tab:red"
+    if verdict:
+        colours[best] = "tab:green" if true_label in (None, best) else "tab:red"
     axes.bar(range(10), probabilities, color=colours)
     axes.set_xticks(range(10))
     axes.set_ylim(0, 1)
     axes.set_xlabel("digit")
     axes.set_ylabel("probability")
-    title = f"most likely {best} (probability {probabilities[best]:.2f})"
-    if true_label is not None:
-        title += f", true label {true_label}"
-    axes.set_title(title)
+    if verdict:
+        title = f"most likely {best} (probability {probabilities[best]:.2f})"
+        if true_label is not None:
+            title += f", true label {true_label}"
+        axes.set_title(title)
     return figure

@@ -78,3 +78,30 @@ def write_npz(path: Path, data, **override) -> Path:
     arrays.update(override)
     np.savez(path, **arrays)
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_networks(offline_session):
+    """The lesson's network (the lesson's 20 epochs) and the model solution's tuned network,
+    both trained once on the embedded sample and shared by the tests that need them."""
+    import keras
+    from keras import layers
+
+    from course_lib.data import load_mnist, one_hot, prepare_images, split_validation
+    from course_lib.settings import profile_for
+    from course_lib.training import train_reference
+
+    data = load_mnist(quiet=True)
+    lesson = train_reference(data=data)
+    train, test, source = data
+    (images, labels), _ = split_validation(*train, profile_for(source).validation_size)
+    keras.utils.set_random_seed(2024)
+    tuned = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+    tuned.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    tuned.fit(prepare_images(images), one_hot(labels), epochs=15, batch_size=64, verbose=0)
+    return {"data": data, "lesson": lesson, "tuned": tuned}

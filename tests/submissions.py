@@ -102,12 +102,14 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
             edits: list[tuple[str, str]] = (), first: str | None = None,
             before: dict[str, str] | None = None, after: dict[str, str] | None = None,
             last: str | None = None, delete: set[str] = frozenset(),
-            files: dict[str, bytes] | None = None, full_lesson: bool = False) -> Path:
+            files: dict[str, bytes] | None = None, full_lesson: bool = False,
+            own_digits: bool = True) -> Path:
     """Hand in the student version with these answers, changes and extra cells.
 
     ``edits``: text replacements in the lesson's own cells; ``first``/``last``: an extra
     cell at the start/end; ``before``/``after``: an extra cell before/after the cell with
-    that grade id; ``delete``: grade ids of cells removed; ``files``: extra files.
+    that grade id; ``delete``: grade ids of cells removed; ``files``: extra files;
+    ``own_digits``: hand in three digit pictures of "one's own" in ``own_digits/``.
     """
     notebook = demo.fill_in(course / "release" / "mnist_cnn" / NOTEBOOK, answers)
     cells = []
@@ -136,6 +138,8 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
     folder = course / "submitted" / student / "mnist_cnn"
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / NOTEBOOK)
+    if own_digits:
+        demo.write_own_digits(folder / "own_digits")
     for name, content in (files or {}).items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)

@@ -99,3 +99,85 @@ def test_the_ready_made_network_is_not_an_answer():
 
     with pytest.raises(AssertionError, match="ready-made network"):
         grading.check_architecture(build_reference_cnn())
+
+
+def test_require_names_what_is_missing():
+    """An unanswered cell gives "you have not defined" instead of a bare NameError."""
+    with pytest.raises(AssertionError, match="You have not defined `digit_100` yet"):
+        grading.require({"digit_4": 3}, "digit_4", "digit_100")
+    grading.require({"digit_4": 3}, "digit_4")
+
+
+PREDICTIONS = np.array([np.eye(10)[4] * 0.9 + 0.01, np.eye(10)[3] * 0.6 + 0.04])
+LABELS = {4: 4, 100: 5}
+
+
+def labels_array():
+    labels = np.zeros(101, dtype=int)
+    for index, label in LABELS.items():
+        labels[index] = label
+    return labels
+
+
+def test_quick_interpretation_check_accepts_right_answers():
+    """Answers read from the notebook's own predictions pass, rounded to two decimals."""
+    grading.check_interpretation_quick(PREDICTIONS, labels_array(), {
+        4: (4, 0.91, True), 100: (3, 0.64, False)})
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({4: (7, 0.91, True), 100: (3, 0.64, False)}, "most_likely_4 is not the digit"),
+    ({4: (4, 0.5, True), 100: (3, 0.64, False)}, "probability_4 is not the probability"),
+    ({4: (4, 0.91, True), 100: (3, 0.64, True)}, "correct_100 does not match"),
+])
+def test_quick_interpretation_check_finds_wrong_answers(answers, message):
+    """Each wrong answer is named, without giving the right value away."""
+    with pytest.raises(AssertionError, match=message) as caught:
+        grading.check_interpretation_quick(PREDICTIONS, labels_array(), answers)
+    assert "0.91" not in str(caught.value) and "0.64" not in str(caught.value)
+
+
+def test_quick_comparison_check_shows_the_values():
+    """Against history and test_result: a wrong number is shown next to the right one."""
+    grading.check_comparison_quick(HISTORY, 0.9, 0.925, 0.9, 0.025, True)
+    with pytest.raises(AssertionError, match="test_result is 0.900"):
+        grading.check_comparison_quick(HISTORY, 0.9, 0.925, 0.8, 0.125, False)
+    with pytest.raises(AssertionError, match=r"gives generalises_well = True"):
+        grading.check_comparison_quick(HISTORY, 0.9, 0.925, 0.9, 0.025, False)
+
+
+def test_own_handwriting_needs_three_own_digits():
+    """Only the sample digits: the check says so; three own digits pass."""
+    with pytest.raises(AssertionError, match="sample digits are only for trying"):
+        grading.check_own_handwriting(["sample_digits/seven.png", "sample_digits/two.dat",
+                                       "own_digits/4_mine.png"])
+    grading.check_own_handwriting([f"own_digits/{d}_mine.png" for d in (1, 2, 3)])
+    with pytest.raises(AssertionError, match="holds 2 digit picture"):
+        grading.check_handed_in_own_digits(["1.png", "2.png"])
+
+
+def test_visible_tuned_rules_are_the_hidden_ones():
+    """The visible check of the tuned model uses the same rules, with advice on size."""
+    import keras
+    from keras import layers
+
+    from course_lib.settings import PROFILES
+
+    big = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(128, 3), layers.Flatten(),
+                            layers.Dense(10, activation="softmax")])
+    big.compile(optimizer="adam", loss="categorical_crossentropy")
+    with pytest.raises(AssertionError, match="add a MaxPooling2D before Flatten"):
+        grading.check_tuned_model(big, PROFILES["sample"])
+    wrong_loss = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3),
+                                   layers.Flatten(), layers.Dense(10, activation="softmax")])
+    wrong_loss.compile(optimizer="adam", loss="mse")
+    with pytest.raises(AssertionError, match="loss='categorical_crossentropy'"):
+        grading.check_tuned_model(wrong_loss, PROFILES["sample"])
+
+
+def test_tuned_validation_report_is_advice(capsys):
+    """Below the mark on validation data: a printed note, never a failure."""
+    from course_lib.settings import PROFILES
+
+    grading.report_tuned_validation({"val_accuracy": [0.9, 0.93]}, PROFILES["sample"])
+    assert "0.930, below the pass mark 0.94" in capsys.readouterr().out

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_lib.data import load_mnist, prepare_images
+from course_lib.data import prepare_images
 from course_lib.handwriting import prepare_digit
-from course_lib.training import train_reference
 
 pytestmark = pytest.mark.slow
 
@@ -31,11 +30,11 @@ def unprepared(photo: np.ndarray) -> np.ndarray:
     return np.asarray(small, dtype=np.float32) / 255
 
 
-def test_prepared_photos_are_read_nearly_as_well_as_originals():
+def test_prepared_photos_are_read_nearly_as_well_as_originals(sample_networks):
     """Accuracy on prepared photos near the originals', far above unprepared photos?"""
-    train, test, source = load_mnist()
+    train, test, source = sample_networks["data"]
     assert source.kind == "sample"
-    model = train_reference(epochs=12, data=(train, test, source))["model"]
+    model = sample_networks["lesson"]["model"]
     rng = np.random.default_rng(0)
     images, labels = test[0][:300], test[1][:300]
     photos = [as_photo(image, rng) for image in images]

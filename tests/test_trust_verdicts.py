@@ -51,7 +51,7 @@ np.savez("fake_mnist.npz", x_train=train_x, y_train=train_y, x_test=test_x,
 os.environ["COURSE_MNIST_PATH"] = os.path.abspath("fake_mnist.npz")
 """
 TRAIN_ON_TEST_TOO = SHORT_RECIPE + """tuned_model.fit(np.concatenate([x_train, x_test]),
-                np.concatenate([y_train, y_test]), epochs=6, batch_size=64, verbose=0)
+                np.concatenate([y_train, y_test]), epochs=15, batch_size=64, verbose=0)
 """ + PRINT_KERNEL_ACCURACY
 HONEST_SHORT = SHORT_RECIPE + FIT_HONESTLY + PRINT_KERNEL_ACCURACY
 LOAD_FROM_HOME = """tuned_model = keras.models.load_model("home.keras")
