@@ -146,6 +146,27 @@ def load_embedded_sample():
     return train, test
 
 
+LESSON_EXAMPLES = (4, 100)  # training examples of the embedded sample, after its split
+
+
+def lesson_examples() -> np.ndarray:
+    """The two digits the lesson asks about, shape (2, 28, 28): the same on every computer.
+
+    They are training examples 4 and 100 of the embedded sample after its validation split,
+    whatever data the network trains on, so an answer a student typed holds wherever the
+    notebook runs again.
+    """
+    return _lesson_example_pairs()[0]
+
+
+def _lesson_example_pairs():
+    from course_lib.settings import PROFILES
+
+    train, _ = load_embedded_sample()
+    (images, labels), _ = split_validation(*train, PROFILES[SAMPLE].validation_size)
+    return images[list(LESSON_EXAMPLES)], labels[list(LESSON_EXAMPLES)]
+
+
 def split_validation(images, labels, size: int):
     """Split the first ``size`` examples off as validation data.
 

@@ -26,12 +26,12 @@ from course_lib.architecture import (
     architecture_differences,
     description_differences,
 )
+from course_lib.data import LESSON_EXAMPLES, lesson_examples
 from course_lib.settings import PROFILES
 
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
 PROBABILITY_TOLERANCE = 0.01  # answers may be rounded to two decimals
 ACCURACY_TOLERANCE = 0.01
-ASKED_EXAMPLES = (4, 100)  # the training examples the lesson asks about
 GRADING_SEED = 2024  # the tuned network is retrained from this seed, the same for everyone
 
 _assessments: dict[str, dict] = {}
@@ -100,7 +100,7 @@ def _measure(model) -> dict:
     data = _grading_data()
     try:
         test_probabilities = model.predict(data["x_test"], batch_size=500, verbose=0)
-        asked = model.predict(data["x_train"][list(ASKED_EXAMPLES)], verbose=0)
+        asked = model.predict(prepare_lesson_examples(), verbose=0)
     except Exception as error:  # noqa: BLE001 - a network that cannot run cannot pass
         raise AssertionError(
             f"Your model could not classify the test images ({type(error).__name__}: "
@@ -112,7 +112,7 @@ def _measure(model) -> dict:
         "test_accuracy": _accuracy(test_probabilities, data["y_test"]),
         "test_size": int(len(data["y_test"])),
         "source": data["source"].kind,
-        "asked_predictions": {str(i): row.tolist() for i, row in zip(ASKED_EXAMPLES, asked,
+        "asked_predictions": {str(i): row.tolist() for i, row in zip(LESSON_EXAMPLES, asked,
                                                                       strict=True)},
     }
 
@@ -132,29 +132,6 @@ def require(namespace: dict, *names: str) -> None:
         listed = ", ".join(f"`{name}`" for name in missing)
         raise AssertionError(f"You have not defined {listed} yet: fill in the answer cell "
                              "above this check, run it, then run this check again.")
-
-
-def check_interpretation_quick(predictions, train_labels, answers: dict) -> None:
-    """Visible check: do the answers agree with ``predictions`` (rows for examples 4, 100)?
-
-    Says which answer disagrees without saying the right value.
-    """
-    problems = []
-    for row, (index, (most_likely, probability, correct)) in enumerate(answers.items()):
-        probabilities = np.asarray(predictions)[row]
-        best = int(probabilities.argmax())
-        if expect_digit(f"most_likely_{index}", most_likely) != best:
-            problems.append(f"most_likely_{index} is not the digit with the highest "
-                            f"probability in predictions[{row}]")
-        elif abs(expect_fraction(f"probability_{index}", probability)
-                 - probabilities[best]) > PROBABILITY_TOLERANCE:
-            problems.append(f"probability_{index} is not the probability of that digit in "
-                            f"predictions[{row}] (two decimals are enough)")
-        if expect_bool(f"correct_{index}", correct) != (best == int(train_labels[index])):
-            problems.append(f"correct_{index} does not match: compare the most likely digit "
-                            f"with the label, train_labels[{index}]")
-    if problems:
-        raise AssertionError("Look again: " + "; ".join(problems) + ".")
 
 
 def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
@@ -207,14 +184,17 @@ def check_handed_in_own_digits(handed_in_own_digits) -> None:
             f"{MIN_OWN_DIGITS}. Hand in the own_digits folder together with the notebook.")
 
 
-def fresh_training_labels(indices) -> list[int]:
-    """The labels of training examples ``indices`` after the validation split, loaded afresh."""
-    from course_lib.data import load_mnist, split_validation
-    from course_lib.settings import profile_for
+def prepare_lesson_examples() -> np.ndarray:
+    """The lesson's two example digits as the network takes them: (2, 28, 28, 1), 0-1."""
+    return lesson_examples().reshape(-1, 28, 28, 1).astype("float32") / 255
 
-    train, _, source = load_mnist(quiet=True)
-    (_, labels), _ = split_validation(*train, profile_for(source).validation_size)
-    return [int(labels[i]) for i in indices]
+
+def lesson_example_labels() -> dict[int, int]:
+    """The true digits of the lesson's two examples (the sample's labels)."""
+    from course_lib.data import _lesson_example_pairs
+
+    return dict(zip(LESSON_EXAMPLES, (int(v) for v in _lesson_example_pairs()[1]),
+                    strict=True))
 
 
 def expect_digit(name: str, value) -> int:
@@ -255,40 +235,58 @@ def expect_bool(name: str, value) -> bool:
 def check_identified_digits(digit_4, digit_100) -> None:
     """Hidden check: are the digits named for training examples 4 and 100 their labels?"""
     answers = {4: expect_digit("digit_4", digit_4), 100: expect_digit("digit_100", digit_100)}
-    truth = dict(zip(answers, fresh_training_labels(list(answers)), strict=True))
+    truth = lesson_example_labels()
     wrong = [f"example {i} shows a {truth[i]}, not a {answers[i]}" for i in answers
              if answers[i] != truth[i]]
     if wrong:
         raise AssertionError("Not quite: " + "; ".join(wrong) + ". Look at the pictures again.")
 
 
-def check_interpretation(assessment: dict, answers: dict) -> None:
-    """Hidden check: do the answers match what the student's own model predicts?
+def check_interpretation(assessment: dict, digits: dict, answers: dict) -> None:
+    """Hidden check: do the answers match what the student's own network predicts?
 
-    ``answers`` maps each asked example (4, 100) to (most_likely, probability, correct).
+    ``answers`` maps each asked example (4, 100) to (most_likely, probability, correct);
+    ``digits`` to the digit the student read in it (assignment 1): ``correct`` says
+    whether the network agrees with that reading.
     """
-    truth = dict(zip(answers, fresh_training_labels(list(answers)), strict=True))
+    rows = {index: np.asarray(assessment["asked_predictions"][str(index)]) for index in answers}
+    problems = _interpretation_problems(rows, digits, answers, reveal=True)
+    if problems:
+        raise AssertionError("Compare with the output of model.predict: " + "; ".join(problems)
+                             + ".")
+
+
+def check_interpretation_quick(predictions, digits: dict, answers: dict) -> None:
+    """Visible check: do the answers agree with ``predictions`` (row 0: example 4, row 1:
+    example 100)? Says which answer disagrees without saying the right value."""
+    rows = {index: np.asarray(predictions)[row] for row, index in enumerate(answers)}
+    problems = _interpretation_problems(rows, digits, answers, reveal=False)
+    if problems:
+        raise AssertionError("Look again: " + "; ".join(problems) + ".")
+
+
+def _interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bool) -> list:
     problems = []
     for index, (most_likely, probability, correct) in answers.items():
-        row = np.asarray(assessment["asked_predictions"][str(index)])
+        row = rows[index]
         best = int(row.argmax())
         most_likely = expect_digit(f"most_likely_{index}", most_likely)
         probability = expect_fraction(f"probability_{index}", probability)
         correct = expect_bool(f"correct_{index}", correct)
+        read = expect_digit(f"digit_{index}", digits[index])
         if most_likely != best:
-            problems.append(f"for example {index} your model finds {best} most likely, "
-                            f"not {most_likely}")
+            problems.append(f"for example {index} your network finds {best} most likely, not "
+                            f"{most_likely}" if reveal else
+                            f"most_likely_{index} is not the digit with the highest "
+                            f"probability in its row of predictions")
         elif abs(probability - row[best]) > PROBABILITY_TOLERANCE:
             problems.append(f"for example {index} the probability of {best} is "
-                            f"{row[best]:.2f}, not {probability:.2f}")
-        if correct != (best == truth[index]):
-            problems.append(f"for example {index} the model was "
-                            f"{'right' if best == truth[index] else 'wrong'} "
-                            f"(the label is {truth[index]}), so correct_{index} should be "
-                            f"{best == truth[index]}")
-    if problems:
-        raise AssertionError("Compare with the output of model.predict: " + "; ".join(problems)
-                             + ".")
+                            f"{row[best]:.2f}, not {probability:.2f}" if reveal else
+                            f"probability_{index} is not the probability of that digit")
+        if correct != (best == read):
+            problems.append(f"correct_{index} should say whether the network's most likely "
+                            f"digit is the digit you read (digit_{index} = {read})")
+    return problems
 
 
 def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_accuracy,

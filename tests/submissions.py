@@ -13,14 +13,15 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from course_lib import demo
+from course_lib import demo, grading
 
 NOTEBOOK = "mnist_cnn.ipynb"
 DROPPED_LESSON_CELLS = ("plot_", "DigitCanvas(")
 
-RIGHT_DIGITS = "digit_4 = int(train_labels[4])\ndigit_100 = int(train_labels[100])\n"
-WRONG_DIGITS = ("digit_4 = (int(train_labels[4]) + 1) % 10\n"
-                "digit_100 = (int(train_labels[100]) + 1) % 10\n")
+TRUE_DIGITS = grading.lesson_example_labels()  # what a student reads in the two pictures
+RIGHT_DIGITS = f"digit_4 = {TRUE_DIGITS[4]}\ndigit_100 = {TRUE_DIGITS[100]}\n"
+WRONG_DIGITS = (f"digit_4 = {(TRUE_DIGITS[4] + 1) % 10}\n"
+                f"digit_100 = {(TRUE_DIGITS[100] + 1) % 10}\n")
 COMPARE = """train_accuracy = history.history["accuracy"][-1]
 test_accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
 accuracy_gap = train_accuracy - test_accuracy

@@ -40,16 +40,39 @@ def test_expect_fraction_hints_at_percentages():
     assert grading.expect_fraction("probability_4", np.float32(0.5)) == 0.5
 
 
-def test_interpretation_right_and_wrong(monkeypatch):
+READ = {4: 4, 100: 5}  # the digits the student read in the two pictures
+
+
+def test_interpretation_right_and_wrong():
     """Are right answers accepted, and a wrong 'correct' verdict explained?"""
-    monkeypatch.setattr(grading, "fresh_training_labels", lambda indices: [4, 5])
-    grading.check_interpretation(ASSESSMENT, {4: (4, 1.0, True), 100: (3, 0.64, False)})
-    with pytest.raises(AssertionError, match="correct_100 should be False"):
-        grading.check_interpretation(ASSESSMENT, {4: (4, 1.0, True), 100: (3, 0.64, True)})
+    grading.check_interpretation(ASSESSMENT, READ, {4: (4, 1.0, True), 100: (3, 0.64, False)})
+    with pytest.raises(AssertionError, match="correct_100 should say whether"):
+        grading.check_interpretation(ASSESSMENT, READ,
+                                     {4: (4, 1.0, True), 100: (3, 0.64, True)})
     with pytest.raises(AssertionError, match="finds 3 most likely, not 5"):
-        grading.check_interpretation(ASSESSMENT, {4: (4, 1.0, True), 100: (5, 0.64, False)})
+        grading.check_interpretation(ASSESSMENT, READ,
+                                     {4: (4, 1.0, True), 100: (5, 0.64, False)})
     with pytest.raises(AssertionError, match="probability of 3 is 0.64, not 0.90"):
-        grading.check_interpretation(ASSESSMENT, {4: (4, 1.0, True), 100: (3, 0.9, False)})
+        grading.check_interpretation(ASSESSMENT, READ,
+                                     {4: (4, 1.0, True), 100: (3, 0.9, False)})
+
+
+def test_the_lesson_examples_are_the_same_whatever_the_data(isolated_data, tmp_path,
+                                                            monkeypatch):
+    """A grader with other data (a full MNIST) asks about the same two pictures, with the
+    same true digits: an answer typed on the sample holds there, and the other way round."""
+    from conftest import tiny_mnist, write_npz
+
+    from course_lib.data import lesson_examples, load_mnist
+
+    on_sample = lesson_examples(), grading.lesson_example_labels()
+    assert load_mnist(quiet=True)[2].kind == "sample"
+    monkeypatch.setenv("COURSE_MNIST_PATH", str(write_npz(tmp_path / "mnist.npz",
+                                                          tiny_mnist(6000, 100))))
+    assert load_mnist(quiet=True)[2].kind == "full"
+    np.testing.assert_array_equal(lesson_examples(), on_sample[0])
+    assert grading.lesson_example_labels() == on_sample[1]
+    grading.check_identified_digits(on_sample[1][4], on_sample[1][100])
 
 
 def test_accuracy_comparison():
@@ -109,31 +132,23 @@ def test_require_names_what_is_missing():
 
 
 PREDICTIONS = np.array([np.eye(10)[4] * 0.9 + 0.01, np.eye(10)[3] * 0.6 + 0.04])
-LABELS = {4: 4, 100: 5}
-
-
-def labels_array():
-    labels = np.zeros(101, dtype=int)
-    for index, label in LABELS.items():
-        labels[index] = label
-    return labels
 
 
 def test_quick_interpretation_check_accepts_right_answers():
     """Answers read from the notebook's own predictions pass, rounded to two decimals."""
-    grading.check_interpretation_quick(PREDICTIONS, labels_array(), {
+    grading.check_interpretation_quick(PREDICTIONS, READ, {
         4: (4, 0.91, True), 100: (3, 0.64, False)})
 
 
 @pytest.mark.parametrize("answers, message", [
     ({4: (7, 0.91, True), 100: (3, 0.64, False)}, "most_likely_4 is not the digit"),
     ({4: (4, 0.5, True), 100: (3, 0.64, False)}, "probability_4 is not the probability"),
-    ({4: (4, 0.91, True), 100: (3, 0.64, True)}, "correct_100 does not match"),
+    ({4: (4, 0.91, True), 100: (3, 0.64, True)}, "correct_100 should say whether"),
 ])
 def test_quick_interpretation_check_finds_wrong_answers(answers, message):
     """Each wrong answer is named, without giving the right value away."""
     with pytest.raises(AssertionError, match=message) as caught:
-        grading.check_interpretation_quick(PREDICTIONS, labels_array(), answers)
+        grading.check_interpretation_quick(PREDICTIONS, READ, answers)
     assert "0.91" not in str(caught.value) and "0.64" not in str(caught.value)
 
 

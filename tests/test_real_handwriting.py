@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_handwriting import draw_seven
 
 from course_lib.handwriting import prepare_digit, stroke_width
 from course_lib.handwriting_check import accuracies, sklearn_photos
-from test_handwriting import draw_seven
 
 pytestmark = pytest.mark.slow
 
