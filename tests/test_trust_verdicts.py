@@ -145,6 +145,11 @@ def graded(tmp_path_factory):
     hand_in(course, "evaluate-says-perfect", weak,
             before={"test_network_accuracy": EVALUATE_SAYS_PERFECT},
             after={"test_network_accuracy": EVALUATE_AS_BEFORE})
+    samples = {"4": "four.png", "7": "seven.png", "2": "two.dat"}
+    sample_folder = course / "source" / "mnist_cnn" / "sample_digits"
+    hand_in(course, "sample-copies", weak, own_digits=False, files={
+        f"own_digits/{digit}_mine{name[-4:]}": (sample_folder / name).read_bytes()
+        for digit, name in samples.items()})
     students = teacher.submitted_students(course)
     outcomes = {o.student: o for o in teacher.autograde(course, students)}
     return {"course": course, "outcomes": outcomes}
@@ -214,3 +219,10 @@ def test_wrong_answers_get_plain_messages(graded):
     assert "`tuned_epochs` should be a whole number" in messages["test_tuned_accuracy"][0]
     unanswered = autograded_outputs(graded["course"], "weak")
     assert unanswered["test_network_accuracy"][0].startswith("Your network classifies")
+
+
+def test_copies_of_the_sample_digits_are_not_own_handwriting(graded):
+    """The sample digits renamed into own_digits: the notebook is fooled, the grader is not."""
+    assert scores(graded, "sample-copies") == {**WEAK_WORK_SCORES, "test_own_digits": 0}
+    message = autograded_outputs(graded["course"], "sample-copies")["test_own_digits"][0]
+    assert "copies of the sample digits do not count" in message
