@@ -121,6 +121,23 @@ def test_summary_table(graded):
     assert table["demo-solution"]["explain_generalisation"] == "to grade"
     assert table["demo-partial"]["architecture"] == "0/3"
     assert table["demo-untouched"]["total"] == "0/22"
+    assert {row["sandbox"] for row in table.values()} == {"yes"}
+
+
+def test_grading_without_sandbox_is_refused_or_marked(graded, monkeypatch):
+    """Without a sandbox: no grading unless asked for, and then the summary says so."""
+    from course_lib import sandbox
+
+    monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "bubblewrap is not installed")
+    with pytest.raises(teacher.CourseError, match="--unsandboxed"):
+        teacher.autograde(graded["course"], ["demo-untouched"])
+    teacher.write_grading_record(graded["course"], "demo-untouched", "mnist_cnn",
+                                 sandboxed=False)
+    header, rows = teacher.score_table(graded["course"])
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert table["demo-untouched"]["sandbox"] == "NONE"
+    teacher.write_grading_record(graded["course"], "demo-untouched", "mnist_cnn",
+                                 sandboxed=True)
 
 
 def test_lesson_pictures_are_shown(graded):
