@@ -20,7 +20,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, output_from_msg
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, Unicode
 
 from course_lib import limits as limits_module
 from course_lib.handover import (
@@ -73,6 +73,11 @@ class GradeInSandbox(Execute):
     tmp_size_mb = Integer(limits_module.Limits.tmp_size_mb,
                           help="temporary space of a grading kernel (MB)").tag(config=True)
 
+    replay_folder = Unicode("", help=(
+        "A folder with this submission's notebook as a grading worker already graded it "
+        "(course_lib.class_grading): its outputs are taken instead of running the notebook "
+        "again, so that only the coordinator writes the gradebook")).tag(config=True)
+
     @property
     def limits(self) -> limits_module.Limits:
         """The limits set in the configuration."""
@@ -81,6 +86,8 @@ class GradeInSandbox(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         """Run the notebook, then judge its test cells; return the graded notebook."""
+        if self.replay_folder:
+            return self._replay(nb, resources), resources
         problem = sandbox_problem()
         self.sandboxed = problem is None
         if problem and self.require_sandbox:
@@ -112,6 +119,23 @@ class GradeInSandbox(Execute):
                 cell.outputs = [NotebookNode(o) for o in verdict.as_outputs()] if verdict \
                     else []
         return nb, resources
+
+    def _replay(self, nb, resources):
+        """Take every cell's outputs from the worker's graded copy of this same notebook."""
+        from pathlib import Path
+
+        import nbformat
+
+        name = resources.get("unique_key", "") + ".ipynb"
+        graded = nbformat.read(Path(self.replay_folder) / name, as_version=4)
+        if [c.source for c in graded.cells] != [c.source for c in nb.cells]:
+            raise RuntimeError(f"The graded copy in {self.replay_folder} is of another "
+                               "version of this notebook: grade this student again.")
+        for cell, done in zip(nb.cells, graded.cells, strict=True):
+            if cell.cell_type == "code":
+                cell.outputs = done.outputs
+                cell.execution_count = done.execution_count
+        return nb
 
     def _run_with_scratch_copy(self, nb, resources, km):
         if self.sandboxed:

@@ -51,8 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     collect = commands.add_parser("collect", help="collect downloaded submissions")
     collect.add_argument("sources", nargs="+", type=Path, help="zip files or folders")
     collect.set_defaults(run=_collect)
-    grade = commands.add_parser("autograde", help="grade submissions, one student at a time")
+    grade = commands.add_parser("autograde", help="grade submissions, several at once")
     grade.add_argument("students", nargs="*", help="only these students (default: all)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once (default: what this computer's cores "
+                            "and memory allow)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again submissions already graded and unchanged since")
     grade.add_argument("--unsandboxed", action="store_true",
                        help="grade even where the sandbox cannot run (student code then "
                             "runs with your rights)")
@@ -121,13 +126,9 @@ def _autograde(options) -> int:
     from course_lib import teacher
 
     outcomes = teacher.autograde(options.course, options.students or None,
-                                 unsandboxed=options.unsandboxed)
-    failed = [o.student for o in outcomes if not o.ok]
-    if failed:
-        graded = len(outcomes) - len(failed)
-        print(f"Not graded: {', '.join(failed)} (see the messages above). "
-              f"Graded: {graded} of {len(outcomes)}.")
-    return 1 if failed else 0
+                                 unsandboxed=options.unsandboxed, workers=options.workers,
+                                 force=options.force)
+    return 1 if any(not o.ok for o in outcomes) else 0
 
 
 def _feedback(options) -> int:

@@ -31,10 +31,11 @@ def require_course(course_dir: Path) -> Path:
     return course_dir
 
 
-def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None):
+def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None,
+             environment: dict | None = None):
     """Run ``nbgrader ARGUMENTS`` in ``course_dir``; return the finished process."""
     course_dir = require_course(course_dir)
-    environment = dict(os.environ)
+    environment = {**os.environ, **(environment or {})}
     # nbgrader starts `alembic` and the kernel from PATH; put this environment's first.
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
                                            environment.get("PATH", "")])
@@ -42,6 +43,17 @@ def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None):
     command = [sys.executable, "-m", "nbgrader", *arguments]
     return subprocess.run(command, cwd=course_dir, env=environment, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def gradebook_url(course_dir: Path) -> str:
+    """The gradebook's database URL: ``CourseDirectory.db_url`` of the course's settings
+    (e.g. PostgreSQL), or nbgrader's default, ``gradebook.db`` in the course folder."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course_dir = require_course(course_dir).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    return CourseDirectory(config=config, root=str(course_dir)).db_url
 
 
 def _checked(course_dir: Path, *arguments: str):
@@ -79,75 +91,83 @@ class GradingOutcome:
 
 
 def autograde(course_dir: Path, students: list[str] | None = None,
-              assignment: str = ASSIGNMENT, report=print,
-              unsandboxed: bool = False) -> list[GradingOutcome]:
+              assignment: str = ASSIGNMENT, report=print, unsandboxed: bool = False,
+              workers: int = 1, force: bool = True) -> list[GradingOutcome]:
     """Autograde each student's submission in its own nbgrader run; never stop at a failure.
 
     Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
     knowingly; each student's grading record then says so (see :func:`score_table`).
+    ``workers`` and ``force``: see :func:`course_lib.class_grading.grade_class`.
     """
-    import time
+    from course_lib.class_grading import grade_class
 
+    return grade_class(course_dir, students, assignment=assignment, workers=workers,
+                       force=force, unsandboxed=unsandboxed, report=report)
+
+
+def sandbox_arguments(unsandboxed: bool, report=print) -> list[str]:
+    """nbgrader's arguments for this computer's sandbox; refuse, or warn loudly, without."""
     from course_lib.sandbox import sandbox_problem
 
-    require_course(course_dir)
-    students = students or submitted_students(course_dir, assignment)
-    if not students:
-        raise CourseError(f"No submissions found in {Path(course_dir) / 'submitted'}/*/"
-                          f"{assignment}. Run `course collect` first.")
     problem = sandbox_problem()
     if problem and not unsandboxed:
         raise CourseError(f"Not grading: {problem}. Without the sandbox, student code runs "
                           "with your rights and can read or change the course folder. "
                           "Install bubblewrap, or grade knowingly with `course autograde "
                           "--unsandboxed`.")
-    extra = []
-    if problem:
-        report("!" * 78 + f"\n! GRADING WITHOUT A SANDBOX: {problem}.\n! Student code runs "
-               "with your rights; the scores are still judged outside the\n! student's "
-               "kernel, but a hostile notebook can change files.\n" + "!" * 78)
-        extra = ["--GradeInSandbox.require_sandbox=False"]
-    outcomes = []
-    for student in students:
-        started = time.perf_counter()
-        try:
-            done = nbgrader(course_dir, "autograde", assignment, "--student", student,
-                            "--force", *extra, timeout=STUDENT_TIMEOUT_SECONDS)
-            ok, message = done.returncode == 0, "" if done.returncode == 0 else _tail(done, 8)
-        except subprocess.TimeoutExpired:
-            ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
-        outcome = GradingOutcome(student, ok, time.perf_counter() - started, message)
-        if ok:
-            write_grading_record(course_dir, student, assignment, sandboxed=problem is None)
-        report(f"  {student}: {'graded' if ok else 'NOT graded'} in {outcome.seconds:.0f} s"
-               + ("" if problem is None or not ok else " WITHOUT SANDBOX")
-               + ("" if ok else f"\n{message}"))
-        outcomes.append(outcome)
-    return outcomes
+    if not problem:
+        return []
+    report("!" * 78 + f"\n! GRADING WITHOUT A SANDBOX: {problem}.\n! Student code runs "
+           "with your rights; the scores are still judged outside the\n! student's "
+           "kernel, but a hostile notebook can change files.\n" + "!" * 78)
+    return ["--GradeInSandbox.require_sandbox=False"]
+
+
+def autograde_one(course_dir: Path, student: str, assignment: str, extra: list[str],
+                  environment: dict | None = None) -> GradingOutcome:
+    """One ``nbgrader autograde`` run for one student; its outcome, never an exception."""
+    import time
+
+    started = time.perf_counter()
+    try:
+        done = nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
+                        *extra, timeout=STUDENT_TIMEOUT_SECONDS, environment=environment)
+        ok, message = done.returncode == 0, "" if done.returncode == 0 else _tail(done, 8)
+    except subprocess.TimeoutExpired:
+        ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
+    return GradingOutcome(student, ok, time.perf_counter() - started, message)
 
 
 RECORD_NAME = "course-grading.json"
 
 
+def _record_path(course_dir: Path, student: str, assignment: str) -> Path:
+    return Path(course_dir) / "autograded" / student / f"{assignment}-{RECORD_NAME}"
+
+
 def write_grading_record(course_dir: Path, student: str, assignment: str,
-                         sandboxed: bool) -> Path:
-    """Note beside the graded submission how it was graded (read by the summary)."""
+                         sandboxed: bool, submission: str = "") -> Path:
+    """Note beside the graded submission how it was graded, and what was graded."""
     import json
 
-    path = Path(course_dir) / "autograded" / student / f"{assignment}-{RECORD_NAME}"
-    path.write_text(json.dumps({"sandboxed": sandboxed}))
+    path = _record_path(course_dir, student, assignment)
+    path.write_text(json.dumps({"sandboxed": sandboxed, "submission": submission}))
     return path
+
+
+def read_grading_record(course_dir: Path, student: str, assignment: str) -> dict:
+    """The grading record of a student's submission, or an empty dict if there is none."""
+    import json
+
+    try:
+        return json.loads(_record_path(course_dir, student, assignment).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def graded_without_sandbox(course_dir: Path, student: str, assignment: str) -> bool:
     """Whether this student's last grading ran without the sandbox."""
-    import json
-
-    path = Path(course_dir) / "autograded" / student / f"{assignment}-{RECORD_NAME}"
-    try:
-        return json.loads(path.read_text()).get("sandboxed") is False
-    except (OSError, ValueError):
-        return False
+    return read_grading_record(course_dir, student, assignment).get("sandboxed") is False
 
 
 def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:
@@ -167,11 +187,11 @@ def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[st
     """Scores per student and per graded cell, from the gradebook: (header, rows)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    database = require_course(course_dir).resolve() / "gradebook.db"
-    if not database.is_file():
+    url = gradebook_url(course_dir)
+    database = Path(course_dir).resolve() / "gradebook.db"
+    if url.startswith("sqlite:///") and not database.is_file():
         raise CourseError(f"There is no gradebook in {database.parent} yet: run "
                           "`course generate` and `course autograde` first.")
-    url = f"sqlite:///{database}"
     with Gradebook(url) as book:
         try:
             cells = [cell.name for notebook in book.find_assignment(assignment).notebooks

@@ -150,11 +150,3 @@ def test_lesson_pictures_are_shown(graded):
     for cell in plotting:
         kinds = [kind for output in cell["outputs"] for kind in output.get("data", {})]
         assert "image/png" in kinds, "".join(cell["source"])
-
-
-def test_autograding_again_gives_the_same_scores(graded):
-    """Does grading a submission a second time give exactly the same scores?"""
-    before = cell_scores(graded["course"], "demo-partial")
-    [outcome] = teacher.autograde(graded["course"], ["demo-partial"])
-    assert outcome.ok
-    assert cell_scores(graded["course"], "demo-partial") == before

@@ -1,0 +1,139 @@
+"""Grading a class: several workers give the scores of one, a re-run skips what is done,
+a stopped run resumes, and the teacher's manual grades survive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from course_fixtures import NOTEBOOK, cell_scores, new_course
+from submissions import hand_in, weak_work, wrong_work
+
+from course_lib import class_grading, teacher
+from course_lib.sandbox import sandbox_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")]
+STUDENTS = ["broken", "weak", "wrong"]
+
+
+def hand_in_class(course):
+    hand_in(course, "weak", weak_work(course))
+    hand_in(course, "wrong", wrong_work())
+    broken = course / "submitted" / "broken" / "mnist_cnn"
+    broken.mkdir(parents=True)
+    (broken / NOTEBOOK).write_text('{"cells": [ this is not JSON')
+
+
+def all_scores(course):
+    return {student: cell_scores(course, student) for student in ("weak", "wrong")}
+
+
+@pytest.fixture(scope="module")
+def two_ways(tmp_path_factory):
+    """The same class graded by one worker and by two."""
+    folder = tmp_path_factory.mktemp("class")
+    one = new_course(folder / "one", extra_config="c.Execute.timeout = 120")
+    hand_in_class(one)
+    lines = []
+    sequential = teacher.autograde(one, STUDENTS, report=lines.append)
+    two = folder / "two"
+    shutil.copytree(one / "source", two / "source")
+    shutil.copy(one / "nbgrader_config.py", two)
+    teacher.generate(two)
+    shutil.copytree(one / "submitted", two / "submitted")
+    parallel_lines = []
+    parallel = teacher.autograde(two, STUDENTS, workers=2, report=parallel_lines.append)
+    return {"one": one, "two": two, "sequential": sequential, "parallel": parallel,
+            "lines": lines, "parallel_lines": parallel_lines}
+
+
+def test_two_workers_give_the_scores_of_one(two_ways):
+    """Same scores, same failures, nothing doubled; no leftovers of the workers."""
+    assert all_scores(two_ways["two"]) == all_scores(two_ways["one"])
+    assert sum(all_scores(two_ways["one"])["weak"].values()) == 13
+    ok = {o.student: o.ok for o in two_ways["parallel"]}
+    assert ok == {o.student: o.ok for o in two_ways["sequential"]} == {
+        "broken": False, "weak": True, "wrong": True}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{two_ways['two'] / 'gradebook.db'}") as book:
+        assert sorted(s.id for s in book.students) == ["broken", "weak", "wrong"]
+        assert len(book.find_assignment("mnist_cnn").submissions) == 3
+    assert not (two_ways["two"] / class_grading.RESULTS / "weak").exists()
+
+
+def test_progress_names_failures_and_the_retry_command(two_ways):
+    """A line per student with the state of the run, and a closing summary."""
+    lines = "\n".join(two_ways["parallel_lines"])
+    assert "with 2 worker(s), 1 thread(s) each" in lines
+    assert "[3/3]" in lines and "failed: 1" in lines and "s left" in lines
+    assert "not graded: broken:" in lines
+    assert "Retry just these: course autograde --force broken" in lines
+
+
+def test_a_rerun_skips_what_is_graded_and_unchanged(two_ways):
+    """Again without --force: nothing graded twice; a changed submission is graded again."""
+    course = two_ways["one"]
+    before = all_scores(course)
+    lines = []
+    assert teacher.autograde(course, ["weak", "wrong"], force=False, report=lines.append) == []
+    assert "Skipping 2 submission(s)" in lines[0]
+    hand_in(course, "wrong", {**wrong_work(), "identify_digits":
+                              weak_work(course)["identify_digits"]})
+    [again] = teacher.autograde(course, ["weak", "wrong"], force=False, report=lines.append)
+    assert again.student == "wrong" and again.ok
+    after = all_scores(course)
+    assert after["weak"] == before["weak"]
+    assert after["wrong"]["test_identify_digits"] == 2
+
+
+def test_manual_grades_survive_grading_again(two_ways):
+    """A written answer graded in Formgrader keeps its score when autograding runs again,
+    and the autograded scores come out the same."""
+    from nbgrader.api import Gradebook
+
+    course = two_ways["one"]
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(url) as book:
+        grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
+        grade.manual_score = 1.5
+        book.db.commit()
+    before = cell_scores(course, "weak")
+    teacher.autograde(course, ["weak"], force=True)
+    with Gradebook(url) as book:
+        grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
+        assert grade.manual_score == 1.5
+    assert cell_scores(course, "weak") == before  # grading twice: the same scores
+
+
+def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
+    """Kill `course autograde` after the first student; the re-run grades only the rest."""
+    course = new_course(tmp_path / "course", extra_config="c.Execute.timeout = 120")
+    hand_in(course, "aaa", weak_work(course))
+    hand_in(course, "bbb", weak_work(course))
+    command = [sys.executable, "-m", "course_lib.cli", "--course", str(course), "autograde",
+               "--workers", "1"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True, text=True)
+    record = teacher._record_path(course, "aaa", "mnist_cnn")
+    deadline = time.monotonic() + 300
+    while not record.exists() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.5)
+    os.killpg(run.pid, signal.SIGKILL)  # the machine going down, mid-way through bbb
+    run.wait()
+    assert record.exists() and not teacher._record_path(course, "bbb", "mnist_cnn").exists()
+    lines = []
+    outcomes = teacher.autograde(course, force=False, report=lines.append)
+    assert [o.student for o in outcomes] == ["bbb"] and outcomes[0].ok
+    assert "Skipping 1 submission(s) graded before and unchanged since (aaa)" in lines[0]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        assert len(book.find_assignment("mnist_cnn").submissions) == 2
+    assert sum(cell_scores(course, "aaa").values()) == sum(cell_scores(course, "bbb").values())
