@@ -1,9 +1,12 @@
 """Grade a whole class: several submissions at once, progress a teacher can read, resumable.
 
 One gradebook, one writer. With ``workers`` above 1, each submission is graded by a
-worker in a scratch copy of the course (settings, ``source/``, a snapshot of the gradebook
-and that one submission), where it runs the full, sandboxed ``nbgrader autograde``. The
-coordinator then records the result in the real course with a second ``nbgrader
+worker in a scratch copy of the course (settings, ``source/``, a gradebook of its own made
+from them, and that one submission), where it runs the full, sandboxed ``nbgrader
+autograde``. The workers are threads on this computer, or the machines of a Dask cluster
+(:mod:`course_lib.cluster`): the task carries the files and brings back the graded
+notebook, so workers share no file system with the course. The coordinator then
+records the result in the real course with a second ``nbgrader
 autograde`` that replays the worker's graded notebook instead of running it
 (``GradeInSandbox.replay_folder``), so nbgrader itself writes the gradebook, one student
 at a time, and the scores are exactly those of grading in place.
@@ -80,9 +83,13 @@ def plan(course_dir: Path, students: list[str], assignment: str, workers: int | 
 
 def grade_class(course_dir: Path, students: list[str] | None = None, *,
                 assignment: str = teacher.ASSIGNMENT, workers: int | None = None,
-                force: bool = False, unsandboxed: bool = False,
-                report=print) -> list[teacher.GradingOutcome]:
-    """Grade the class; report progress; return one outcome per student graded now."""
+                force: bool = False, unsandboxed: bool = False, report=print,
+                scheduler: str | None = None) -> list[teacher.GradingOutcome]:
+    """Grade the class; report progress; return one outcome per student graded now.
+
+    ``scheduler``: the address of a Dask scheduler (``tcp://HOST:8786``) whose workers
+    grade the submissions; ``workers`` is then how many are sent at once.
+    """
     course_dir = teacher.require_course(course_dir)
     students = students or teacher.submitted_students(course_dir, assignment)
     if not students:
@@ -90,15 +97,21 @@ def grade_class(course_dir: Path, students: list[str] | None = None, *,
                                   f"{assignment}. Run `course collect` first.")
     extra = teacher.sandbox_arguments(unsandboxed, report)
     the_plan = plan(course_dir, students, assignment, workers, force)
+    if scheduler:
+        from course_lib.cluster import cluster_size
+
+        the_plan.workers = max(1, min(workers or cluster_size(scheduler),
+                                      len(the_plan.students) or 1))
     if the_plan.skipped:
         report(f"Skipping {len(the_plan.skipped)} submission(s) graded before and unchanged "
                f"since ({', '.join(the_plan.skipped)}); --force grades them again.")
     if not the_plan.students:
         return []
     report(f"Grading {len(the_plan.students)} submission(s) with {the_plan.workers} "
-           f"worker(s), {the_plan.threads_per_worker} thread(s) each.")
+           + (f"task(s) at once on the Dask cluster at {scheduler}." if scheduler else
+              f"worker(s), {the_plan.threads_per_worker} thread(s) each."))
     progress = Progress(len(the_plan.students), report)
-    if the_plan.workers == 1:
+    if the_plan.workers == 1 and not scheduler:
         outcomes = []
         for student in the_plan.students:
             progress.started(student)
@@ -107,36 +120,140 @@ def grade_class(course_dir: Path, students: list[str] | None = None, *,
             progress.finished(outcome)
             outcomes.append(outcome)
     else:
-        outcomes = _grade_in_parallel(course_dir, the_plan, assignment, extra, progress)
+        outcomes = _grade_in_parallel(course_dir, the_plan, assignment, extra, progress,
+                                      scheduler)
     progress.summary(outcomes)
     return outcomes
 
 
-def _grade_in_parallel(course_dir, the_plan, assignment, extra, progress):
-    environment = thread_limits(the_plan.threads_per_worker)
+def _grade_in_parallel(course_dir, the_plan, assignment, extra, progress,
+                       scheduler: str | None = None):
+    """Grade on local worker threads, or on a Dask cluster; record results as they come."""
+    course = pack_course(course_dir)
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="course-class-") as scratch:
-        snapshot = _worker_gradebook(course_dir, assignment, Path(scratch) / "template")
-        with ThreadPoolExecutor(max_workers=the_plan.workers) as pool:
-            running = {}
-            waiting = list(the_plan.students)
-            while waiting or running:
-                while waiting and len(running) < the_plan.workers:
-                    student = waiting.pop(0)
-                    progress.started(student)
-                    future = pool.submit(_grade_in_copy, course_dir, student, assignment,
-                                         snapshot, Path(scratch) / student, extra,
-                                         environment)
-                    running[future] = student
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    running.pop(future)
-                    outcome = future.result()
-                    # The coordinator alone writes the gradebook, one student at a time.
-                    outcome = _finish(course_dir, assignment, outcome, extra, recorded=False)
-                    progress.finished(outcome)
-                    outcomes.append(outcome)
+    if scheduler:
+        from course_lib.cluster import cluster_pool
+
+        pool_context = cluster_pool(scheduler, course)
+    else:
+        pool_context = _local_pool(the_plan.workers, the_plan.threads_per_worker, course)
+    with pool_context as (submit, first_done):
+        running, waiting = {}, list(the_plan.students)
+        while waiting or running:
+            while waiting and len(running) < the_plan.workers:
+                student = waiting.pop(0)
+                progress.started(student)
+                running[submit(student, pack_submission(course_dir, student, assignment),
+                               assignment, extra)] = student
+            done = first_done(list(running))
+            for future in done:
+                student = running.pop(future)
+                outcome = _unpack_result(course_dir, student, future)
+                # The coordinator alone writes the gradebook, one student at a time.
+                outcome = _finish(course_dir, assignment, outcome, extra, recorded=False)
+                progress.finished(outcome)
+                outcomes.append(outcome)
     return outcomes
+
+
+class _local_pool:
+    """Worker threads on this computer, each grading in its own scratch copy."""
+
+    def __init__(self, workers: int, threads: int, course: dict):
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.environment, self.course = thread_limits(threads), course
+
+    def __enter__(self):
+        def submit(student, files, assignment, extra):
+            return self.pool.submit(grade_packed, self.course, files, student, assignment,
+                                    extra, self.environment)
+
+        def first_done(futures):
+            return wait(futures, return_when=FIRST_COMPLETED).done
+
+        return submit, first_done
+
+    def __exit__(self, *exc):
+        self.pool.shutdown(wait=True)
+
+
+def pack_course(course_dir: Path) -> dict[str, bytes]:
+    """What a worker needs of the course, as file contents: settings and ``source/``."""
+    course_dir = Path(course_dir)
+    files = {"nbgrader_config.py": (course_dir / "nbgrader_config.py").read_bytes()}
+    for path in sorted((course_dir / "source").rglob("*")):
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+            files[str(path.relative_to(course_dir))] = path.read_bytes()
+    return files
+
+
+def pack_submission(course_dir: Path, student: str, assignment: str) -> dict[str, bytes]:
+    """A student's submission as file contents (links are not followed)."""
+    folder = Path(course_dir) / "submitted" / student / assignment
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+def grade_packed(course: dict, submission: dict, student: str, assignment: str,
+                 extra: list[str], environment: dict | None = None) -> dict:
+    """A worker's task, here or on a cluster machine: grade one packed submission.
+
+    Builds a scratch course from the packed files, prepares its own gradebook, runs the
+    sandboxed ``nbgrader autograde`` and returns the outcome and the graded notebook(s).
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="course-worker-") as scratch:
+        copy = Path(scratch) / "course"
+        _unpack(course, copy)
+        _unpack(submission, copy / "submitted" / student / assignment)
+        here = _sqlite_here(copy)
+        done = teacher.nbgrader(copy, "generate_assignment", assignment, "--force", here)
+        if done.returncode != 0:
+            return {"ok": False, "message": "the worker could not prepare the course:\n"
+                    + teacher._tail(done), "seconds": time.perf_counter() - started,
+                    "notebooks": {}}
+        outcome = teacher.autograde_one(copy, student, assignment, [*extra, here],
+                                        environment or _worker_thread_limits())
+        graded = copy / "autograded" / student / assignment
+        notebooks = {p.name: p.read_bytes() for p in graded.glob("*.ipynb")} \
+            if outcome.ok else {}
+    return {"ok": outcome.ok, "message": outcome.message,
+            "seconds": time.perf_counter() - started, "notebooks": notebooks}
+
+
+def _unpack(files: dict[str, bytes], folder: Path) -> None:
+    for name, data in files.items():
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder.resolve()):
+            raise ValueError(f"{name} would land outside {folder}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _worker_thread_limits() -> dict[str, str]:
+    """On a cluster worker: the cores shared among the tasks it runs at once."""
+    try:
+        from distributed import get_worker
+
+        tasks = get_worker().state.nthreads
+    except (ImportError, ValueError):
+        tasks = 1
+    return thread_limits(max(1, (os.cpu_count() or 1) // max(1, tasks)))
+
+
+def _unpack_result(course_dir: Path, student: str, future) -> teacher.GradingOutcome:
+    try:
+        result = future.result()
+    except Exception as error:  # noqa: BLE001 - a lost worker fails this student only
+        return teacher.GradingOutcome(student, False, 0.0,
+                                      f"the worker failed: {type(error).__name__}: {error}")
+    if result["ok"]:
+        results = Path(course_dir) / RESULTS / student
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True)
+        for name, data in result["notebooks"].items():
+            (results / Path(name).name).write_bytes(data)
+    return teacher.GradingOutcome(student, result["ok"], result["seconds"], result["message"])
 
 
 def thread_limits(threads: int) -> dict[str, str]:
@@ -146,44 +263,8 @@ def thread_limits(threads: int) -> dict[str, str]:
             "TF_NUM_INTRAOP_THREADS": value, "TF_NUM_INTEROP_THREADS": "1"}
 
 
-def _worker_gradebook(course_dir: Path, assignment: str, template: Path) -> Path:
-    """A gradebook for the workers, made from ``source/`` as the course's own was: workers
-    never touch the course's gradebook (which may be a database server)."""
-    template.mkdir(parents=True)
-    shutil.copy(course_dir / "nbgrader_config.py", template)
-    shutil.copytree(course_dir / "source", template / "source")
-    done = teacher.nbgrader(template, "generate_assignment", assignment, "--force",
-                            _sqlite_here(template))
-    if done.returncode != 0:
-        raise teacher.CourseError("The workers' copy of the course could not be prepared:\n"
-                                  + teacher._tail(done))
-    return template / "gradebook.db"
-
-
 def _sqlite_here(folder: Path) -> str:
     return f"--CourseDirectory.db_url=sqlite:///{(folder / 'gradebook.db').resolve()}"
-
-
-def _grade_in_copy(course_dir: Path, student: str, assignment: str, snapshot: Path,
-                   scratch: Path, extra: list[str], environment: dict):
-    """A worker: grade one submission in a scratch copy of the course."""
-    started = time.perf_counter()
-    copy = scratch / "course"
-    copy.mkdir(parents=True)
-    shutil.copy(course_dir / "nbgrader_config.py", copy)
-    shutil.copytree(course_dir / "source", copy / "source")
-    shutil.copy(snapshot, copy / "gradebook.db")
-    shutil.copytree(course_dir / "submitted" / student, copy / "submitted" / student)
-    outcome = teacher.autograde_one(copy, student, assignment, [*extra, _sqlite_here(copy)],
-                                    environment)
-    if outcome.ok:
-        results = course_dir / RESULTS / student
-        shutil.rmtree(results, ignore_errors=True)
-        results.mkdir(parents=True)
-        for notebook in (copy / "autograded" / student / assignment).glob("*.ipynb"):
-            shutil.copy(notebook, results / notebook.name)
-    outcome.seconds = time.perf_counter() - started
-    return outcome
 
 
 def _finish(course_dir: Path, assignment: str, outcome, extra: list[str], recorded: bool):

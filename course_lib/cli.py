@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, default=None,
                        help="submissions graded at once (default: what this computer's cores "
                             "and memory allow)")
+    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                       help="grade on the Dask cluster of this scheduler (see README)")
     grade.add_argument("--force", action="store_true",
                        help="grade again submissions already graded and unchanged since")
     grade.add_argument("--unsandboxed", action="store_true",
@@ -127,7 +129,7 @@ def _autograde(options) -> int:
 
     outcomes = teacher.autograde(options.course, options.students or None,
                                  unsandboxed=options.unsandboxed, workers=options.workers,
-                                 force=options.force)
+                                 force=options.force, scheduler=options.scheduler)
     return 1 if any(not o.ok for o in outcomes) else 0
 
 

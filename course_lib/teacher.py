@@ -92,17 +92,20 @@ class GradingOutcome:
 
 def autograde(course_dir: Path, students: list[str] | None = None,
               assignment: str = ASSIGNMENT, report=print, unsandboxed: bool = False,
-              workers: int = 1, force: bool = True) -> list[GradingOutcome]:
+              workers: int | None = 1, force: bool = True,
+              scheduler: str | None = None) -> list[GradingOutcome]:
     """Autograde each student's submission in its own nbgrader run; never stop at a failure.
 
     Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
     knowingly; each student's grading record then says so (see :func:`score_table`).
-    ``workers`` and ``force``: see :func:`course_lib.class_grading.grade_class`.
+    ``workers``, ``force`` and ``scheduler``: see
+    :func:`course_lib.class_grading.grade_class`.
     """
     from course_lib.class_grading import grade_class
 
     return grade_class(course_dir, students, assignment=assignment, workers=workers,
-                       force=force, unsandboxed=unsandboxed, report=report)
+                       force=force, unsandboxed=unsandboxed, report=report,
+                       scheduler=scheduler)
 
 
 def sandbox_arguments(unsandboxed: bool, report=print) -> list[str]:
