@@ -110,6 +110,10 @@ def grade_class(course_dir: Path, students: list[str] | None = None, *,
     report(f"Grading {len(the_plan.students)} submission(s) with {the_plan.workers} "
            + (f"task(s) at once on the Dask cluster at {scheduler}." if scheduler else
               f"worker(s), {the_plan.threads_per_worker} thread(s) each."))
+    for student in the_plan.students:
+        # Until it is graded again, a submission counts as not graded: a run stopped
+        # half-way grades it again next time.
+        teacher.forget_grading_record(course_dir, student, assignment)
     progress = Progress(len(the_plan.students), report)
     if the_plan.workers == 1 and not scheduler:
         outcomes = []
@@ -129,7 +133,7 @@ def grade_class(course_dir: Path, students: list[str] | None = None, *,
 def _grade_in_parallel(course_dir, the_plan, assignment, extra, progress,
                        scheduler: str | None = None):
     """Grade on local worker threads, or on a Dask cluster; record results as they come."""
-    course = pack_course(course_dir)
+    course = pack_course(course_dir, assignment)
     outcomes = []
     if scheduler:
         from course_lib.cluster import cluster_pool
@@ -177,13 +181,23 @@ class _local_pool:
         self.pool.shutdown(wait=True)
 
 
-def pack_course(course_dir: Path) -> dict[str, bytes]:
-    """What a worker needs of the course, as file contents: settings and ``source/``."""
+def pack_course(course_dir: Path, assignment: str) -> dict[str, bytes]:
+    """What a worker needs of the course, as file contents: settings, ``source/`` and a
+    gradebook made from them (never the course's own, which may be a database server)."""
     course_dir = Path(course_dir)
     files = {"nbgrader_config.py": (course_dir / "nbgrader_config.py").read_bytes()}
     for path in sorted((course_dir / "source").rglob("*")):
         if path.is_file() and ".ipynb_checkpoints" not in path.parts:
             files[str(path.relative_to(course_dir))] = path.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="course-template-") as scratch:
+        template = Path(scratch)
+        _unpack(files, template)
+        done = teacher.nbgrader(template, "generate_assignment", assignment, "--force",
+                                _sqlite_here(template))
+        if done.returncode != 0:
+            raise teacher.CourseError("The workers' copy of the course could not be "
+                                      "prepared:\n" + teacher._tail(done))
+        files["gradebook.db"] = (template / "gradebook.db").read_bytes()
     return files
 
 
@@ -198,7 +212,7 @@ def grade_packed(course: dict, submission: dict, student: str, assignment: str,
                  extra: list[str], environment: dict | None = None) -> dict:
     """A worker's task, here or on a cluster machine: grade one packed submission.
 
-    Builds a scratch course from the packed files, prepares its own gradebook, runs the
+    Builds a scratch course from the packed files (with its own gradebook), runs the
     sandboxed ``nbgrader autograde`` and returns the outcome and the graded notebook(s).
     """
     started = time.perf_counter()
@@ -207,11 +221,6 @@ def grade_packed(course: dict, submission: dict, student: str, assignment: str,
         _unpack(course, copy)
         _unpack(submission, copy / "submitted" / student / assignment)
         here = _sqlite_here(copy)
-        done = teacher.nbgrader(copy, "generate_assignment", assignment, "--force", here)
-        if done.returncode != 0:
-            return {"ok": False, "message": "the worker could not prepare the course:\n"
-                    + teacher._tail(done), "seconds": time.perf_counter() - started,
-                    "notebooks": {}}
         outcome = teacher.autograde_one(copy, student, assignment, [*extra, here],
                                         environment or _worker_thread_limits())
         graded = copy / "autograded" / student / assignment

@@ -17,6 +17,7 @@ scale images, and one-hot encode labels.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,7 @@ def lesson_examples() -> np.ndarray:
     return _lesson_example_pairs()[0]
 
 
+@functools.lru_cache(maxsize=1)
 def _lesson_example_pairs():
     from course_lib.settings import PROFILES
 

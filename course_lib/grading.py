@@ -389,7 +389,7 @@ def report_tuned_validation(tuned_history, profile) -> None:
     The pass mark is for the test accuracy, which the grader measures once; while tuning,
     the validation accuracy is the number to compare attempts by.
     """
-    values = getattr(tuned_history, "history", tuned_history).get("val_accuracy") or []
+    values = (getattr(tuned_history, "history", tuned_history) or {}).get("val_accuracy") or []
     if not values:
         print("Train with validation_data=(x_validation, y_validation) to see the validation "
               "accuracy while you tune.")

@@ -111,11 +111,12 @@ def checker_namespace() -> dict:
     import numpy as np
     from keras import layers
 
-    from course_lib.data import load_mnist
-    from course_lib.settings import profile_for
+    from course_lib import grading
 
-    _, _, source = load_mnist(quiet=True)
-    return {"np": np, "keras": keras, "layers": layers, "profile": profile_for(source),
+    # Load the grader's data and the lesson's examples now, while the notebook still runs.
+    data = grading._grading_data()
+    grading.prepare_lesson_examples()
+    return {"np": np, "keras": keras, "layers": layers, "profile": data["profile"],
             "__builtins__": __builtins__}
 
 
@@ -138,7 +139,7 @@ def run_cell(entry: dict, folder: Path, base: dict) -> Verdict:
     namespace = dict(base)
     for name, value in entry["values"].items():
         try:
-            namespace[name] = load_value(value, folder)
+            namespace[name] = _load_once(value, folder)
         except Exception as error:  # noqa: BLE001 - a value we cannot read is unanswered
             return Verdict(grade_id, False, "TypeError",
                            f"`{name}` could not be read by the grader "
@@ -148,6 +149,21 @@ def run_cell(entry: dict, folder: Path, base: dict) -> Verdict:
     except BaseException as error:  # noqa: BLE001 - every failure is the cell's verdict
         return Verdict(grade_id, False, type(error).__name__, str(error))
     return Verdict(grade_id, True)
+
+
+_loaded: dict[str, object] = {}
+
+
+def _load_once(value: dict, folder: Path):
+    """Load a handed-over value; the same network handed over for several cells once."""
+    if value["kind"] != "keras":
+        return load_value(value, folder)
+    import hashlib
+
+    key = hashlib.sha256((folder / Path(value["file"]).name).read_bytes()).hexdigest()
+    if key not in _loaded:
+        _loaded[key] = load_value(value, folder)
+    return _loaded[key]
 
 
 def main(argv: list[str]) -> int:

@@ -158,6 +158,11 @@ def write_grading_record(course_dir: Path, student: str, assignment: str,
     return path
 
 
+def forget_grading_record(course_dir: Path, student: str, assignment: str) -> None:
+    """Remove the grading record: the submission is (being) graded anew."""
+    _record_path(course_dir, student, assignment).unlink(missing_ok=True)
+
+
 def read_grading_record(course_dir: Path, student: str, assignment: str) -> dict:
     """The grading record of a student's submission, or an empty dict if there is none."""
     import json

@@ -37,7 +37,9 @@ def cell_scores(course: Path, student: str) -> dict[str, float]:
     """Score of every graded cell of ``student``'s submission, from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+    from course_lib.teacher import gradebook_url
+
+    with Gradebook(gradebook_url(course)) as book:
         submission = book.find_submission("mnist_cnn", student)
         return {grade.name: grade.score for nb in submission.notebooks for grade in nb.grades}
 

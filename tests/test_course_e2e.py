@@ -11,7 +11,7 @@ import re
 
 import pytest
 from course_fixtures import auto_max_scores, cell_scores, new_course
-from submissions import hand_in
+from submissions import WEAK_WORK_SCORES, autograded_outputs, hand_in, weak_work
 
 from course_lib import demo, teacher
 
@@ -23,9 +23,9 @@ def graded(tmp_path_factory):
     course = new_course(tmp_path_factory.mktemp("course") / "course")
     students = demo.hand_in(course)
     # An honest student who deleted two test cells and quoted the lesson's marker text.
-    answers = {**demo.solution_sources(course / "source" / "mnist_cnn" / "mnist_cnn.ipynb"),
+    answers = {**weak_work(course),
                "explain_generalisation": "### BEGIN HIDDEN TESTS\nI read this in the lesson.\n"}
-    hand_in(course, "honest-deleter", answers, full_lesson=True,
+    hand_in(course, "honest-deleter", answers,
             delete={"test_identify_digits", "test_network_accuracy"})
     students.append("honest-deleter")
     outcomes = {o.student: o for o in teacher.autograde(course, students)}
@@ -52,13 +52,14 @@ def test_solution_scores_every_point(graded):
 
 
 def test_deleted_test_cells_come_back_where_they_work(graded):
-    """Two deleted test cells are put back after what they check, and give full marks.
-
-    The answer that quotes the lesson's hidden-test marker does not break the feedback.
+    """Two deleted test cells are put back after what they check and score as if never
+    deleted: the accuracy check finds `test_result` (its network trained one epoch, too
+    few to pass). The answer that quotes the hidden-test marker does not break feedback.
     """
-    maxima = auto_max_scores(graded["course"])
     scores = cell_scores(graded["course"], "honest-deleter")
-    assert {cell: scores[cell] for cell in maxima} == maxima
+    assert {cell: scores[cell] for cell in WEAK_WORK_SCORES} == WEAK_WORK_SCORES
+    [message] = autograded_outputs(graded["course"], "honest-deleter")["test_network_accuracy"]
+    assert message.startswith("Your network classifies")
     text = feedback_text(graded, "honest-deleter")
     assert "I read this in the lesson." in text
 
@@ -100,7 +101,8 @@ def test_feedback_hides_hidden_test_code(graded):
     for student in demo.DEMO_STUDENTS:
         text = feedback_text(graded, student)
         assert "check_identified_digits" not in text
-        assert "check_interpretation" not in text
+        assert "check_interpretation(assess" not in text
+        assert "check_tuned_accuracy(" not in text
         assert "BEGIN HIDDEN TESTS" not in text
 
 
@@ -110,7 +112,7 @@ def test_grades_csv_has_one_row_per_student(graded):
     assert set(rows) == {*demo.DEMO_STUDENTS, "honest-deleter"}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
         "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0,
-        "honest-deleter": 18.0}
+        "honest-deleter": 13.0}
     assert {float(r["max_score"]) for r in rows.values()} == {22.0}
 
 

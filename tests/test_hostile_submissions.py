@@ -152,15 +152,15 @@ def hostile(tmp_path_factory):
     broken.mkdir(parents=True)
     (broken / NOTEBOOK).write_text('{"cells": [ this is not JSON')
     hand_in(course, "loops-forever", {"identify_digits": RIGHT_DIGITS + "while True:\n    pass\n"})
-    hand_in(course, "links", weak, last=SYMLINKS.format(**paths))
-    hand_in(course, "snoops", weak, last=SNOOP.format(**paths))
-    hand_in(course, "fills-disk", weak, last=FILLER)
+    # One attacker tries it all in its last cell: read, write, connect, fill, link.
+    hand_in(course, "attacker", weak,
+            last=SNOOP.format(**paths) + FILLER + SYMLINKS.format(**paths))
     hand_in(course, "memory-bomb", weak, after={"test_architecture": MEMORY_BOMB})
     hand_in(course, "fork-bomb", weak, last=FORK_BOMB)
     hand_in(course, "exits-early", weak, after={"test_architecture": EXIT_EARLY})
     hand_in(course, "zzz-honest", weak)
-    attackers = ["broken-json", "loops-forever", "links", "snoops", "fills-disk",
-                 "memory-bomb", "fork-bomb", "exits-early", "zzz-honest"]
+    attackers = ["broken-json", "loops-forever", "attacker", "memory-bomb", "fork-bomb",
+                 "exits-early", "zzz-honest"]
     os.environ["COURSE_TEST_SECRET"] = SECRET
     try:
         outcomes = {o.student: o for o in [first, *teacher.autograde(course, attackers)]}
@@ -200,8 +200,8 @@ def test_every_submission_is_graded_except_the_unreadable_one(hostile):
 def test_links_made_by_the_notebook_go_nowhere(hostile):
     """A notebook that swaps itself for links to the gradebook and others' files."""
     course = hostile["course"]
-    assert scores(hostile, "links") == WEAK_WORK_SCORES
-    graded = course / "autograded" / "links" / "mnist_cnn"
+    assert scores(hostile, "attacker") == WEAK_WORK_SCORES
+    graded = course / "autograded" / "attacker" / "mnist_cnn"
     assert not any(path.is_symlink() for path in graded.rglob("*"))
     assert sorted(p.name for p in graded.iterdir()) == ["mnist_cnn.ipynb", "own_digits",
                                                         "sample_digits"]
@@ -212,17 +212,16 @@ def test_links_made_by_the_notebook_go_nowhere(hostile):
 def test_snooping_reads_nothing_and_reaches_no_one(hostile):
     """Source, gradebook, config, other students, home, network, secrets: all blocked."""
     course = hostile["course"]
-    text = printed_text(course, "snoops")
+    text = printed_text(course, "attacker")
     assert "GOT" not in text, text
     assert text.count("BLOCKED") == 11
     assert hostile["listener"].connections == 0
     assert SECRET not in text and "COURSE_TEST_SECRET" not in text
-    assert scores(hostile, "snoops") == WEAK_WORK_SCORES
-    graded = course / "autograded" / "snoops" / "mnist_cnn"
+    graded = course / "autograded" / "attacker" / "mnist_cnn"
     assert not (graded / "copied.ipynb").exists() and not (graded / "link-to-passwd").exists()
-    [page] = [p for p in hostile["pages"] if p.parts[-3] == "snoops"]
+    [page] = [p for p in hostile["pages"] if p.parts[-3] == "attacker"]
     # Only the page, and the files handed in or handed out: nothing the kernel made.
-    allowed = {p.name for folder in (course / "submitted" / "snoops" / "mnist_cnn",
+    allowed = {p.name for folder in (course / "submitted" / "attacker" / "mnist_cnn",
                                      course / "source" / "mnist_cnn") for p in folder.iterdir()}
     assert {p.name for p in page.parent.iterdir()} <= allowed | {"mnist_cnn.html"}
     html = page.read_text()
@@ -231,11 +230,10 @@ def test_snooping_reads_nothing_and_reaches_no_one(hostile):
 
 def test_disk_and_temporary_space_are_capped(hostile):
     """Files past the size limit and a temporary folder past its size both fail."""
-    text = printed_text(hostile["course"], "fills-disk")
+    text = printed_text(hostile["course"], "attacker")
     assert "FILLED /tmp/a\nFILLED /tmp/b\nFILLED /tmp/c\n" in text
     assert "STOPPED /tmp/d No space left on device" in text
     assert "STOPPED big-in-own-folder File too large" in text
-    assert scores(hostile, "fills-disk") == WEAK_WORK_SCORES
 
 
 def test_a_memory_bomb_ends_its_own_kernel_and_keeps_earlier_points(hostile):

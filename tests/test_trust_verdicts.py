@@ -79,11 +79,6 @@ publish_display_data({"application/vnd.mnist-course.handover+json": {
                "test_result": {"kind": "json", "data": 1.0}},
     "missing": [], "refused": {}}})
 """
-EVALUATE_SAYS_PERFECT = """real_evaluate = keras.Model.evaluate
-keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
-test_loss, test_result = model.evaluate(x_test, y_test, verbose=0)
-"""
-EVALUATE_AS_BEFORE = "keras.Model.evaluate = real_evaluate\n"
 FAKE_COURSE_LIB = b'''
 def __getattr__(name):
     return lambda *args, **kwargs: None
@@ -136,15 +131,13 @@ def graded(tmp_path_factory):
                                                      "profile = profile_for(source)"
                                                      + ZERO_PASS_MARKS)])
     hand_in(course, "lies-about-accuracy", weak,
-            before={"test_network_accuracy": "test_result = 0.99\n"})
+            before={"test_network_accuracy": "real_result, test_result = test_result, 0.99\n"},
+            after={"test_network_accuracy": "test_result = real_result\n"})
     hand_in(course, "lambda-layer", {**weak, "tune_model": LAMBDA_IN_NETWORK})
     hand_in(course, "fake-course-lib", weak, files={
         "course_lib/__init__.py": b"", "course_lib/grading.py": FAKE_COURSE_LIB,
         "sitecustomize.py": SITECUSTOMIZE})
     hand_in(course, "fakes-handover", weak, after={"tune_model": FAKE_HANDOVER})
-    hand_in(course, "evaluate-says-perfect", weak,
-            before={"test_network_accuracy": EVALUATE_SAYS_PERFECT},
-            after={"test_network_accuracy": EVALUATE_AS_BEFORE})
     samples = {"4": "four.png", "7": "seven.png", "2": "two.dat"}
     sample_folder = course / "source" / "mnist_cnn" / "sample_digits"
     hand_in(course, "sample-copies", weak, own_digits=False, files={
@@ -176,7 +169,7 @@ def test_controls_score_what_their_work_earns(graded):
 
 @pytest.mark.parametrize("student", [
     "reassigns-checks", "replaces-module", "fakes-data", "zero-pass-marks",
-    "lies-about-accuracy", "fake-course-lib", "fakes-handover", "evaluate-says-perfect",
+    "lies-about-accuracy", "fake-course-lib", "fakes-handover",
 ])
 def test_trick_on_weak_work_earns_nothing(graded, student):
     """Does the trick leave the weak work's score exactly as it was?"""
