@@ -1,0 +1,132 @@
+"""Benchmark: grading a class with one worker and with N, and the training throughput.
+
+Not part of the test suite. It hands in a class of ``--students`` copies of the model
+solution (each a complete submission), grades it once with one worker and once with
+``--workers`` workers (default: the number of cores), and prints the wall times and the
+speed-up. It also measures the reference CNN's training speed the way the lesson trains
+it (``model.fit`` in a Jupyter kernel) against a bare Keras loop in this process, in
+images per second, and projects the time of a class of 30 on a 16-core server from the
+measured time per submission and worker. The table is printed and written to
+``benchmarks/results/class_grading-<data>.md``.
+
+    .venv/bin/python benchmarks/class_grading.py [DATA] [--students 8] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+TRAINING = """
+import time, numpy as np, keras
+from course_lib.data import load_mnist, split_validation
+from course_lib.settings import profile_for
+from course_lib.training import build_reference_cnn
+(train_images, train_labels), _, source = load_mnist(quiet=True)
+(x, y), _ = split_validation(train_images, train_labels, profile_for(source).validation_size)
+x = x.reshape(-1, 28, 28, 1).astype("float32") / 255
+y = keras.utils.to_categorical(y, 10)
+model = build_reference_cnn()
+model.fit(x[:512], y[:512], epochs=1, batch_size=64, verbose=0)  # warm-up
+started = time.perf_counter()
+model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+images_per_second = 2 * len(x) / (time.perf_counter() - started)
+"""
+
+
+def bare_throughput() -> float:
+    """Images per second of the reference CNN's training in this very process."""
+    namespace: dict = {}
+    exec(TRAINING, namespace)  # noqa: S102 - our own measuring code
+    return namespace["images_per_second"]
+
+
+def lesson_throughput() -> float:
+    """Images per second of the same training in a Jupyter kernel, as in the lesson."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(TRAINING + "\nprint(images_per_second)")]
+    NotebookClient(notebook, timeout=1800, kernel_name="python3").execute()
+    return float(notebook.cells[0].outputs[-1]["text"].strip().splitlines()[-1])
+
+
+def grade_class_once(course: Path, workers: int) -> float:
+    from course_lib import teacher
+
+    started = time.perf_counter()
+    outcomes = teacher.autograde(course, workers=workers, force=True, report=lambda _: None)
+    if not all(o.ok for o in outcomes):
+        raise SystemExit("grading failed: " + "; ".join(o.message for o in outcomes))
+    return time.perf_counter() - started
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", default=None,
+                        help="idx folder or mnist.npz (default: the embedded sample)")
+    parser.add_argument("--students", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    options = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    if options.data:
+        os.environ["COURSE_MNIST_PATH"] = str(Path(options.data).resolve())
+    else:
+        os.environ.pop("COURSE_MNIST_PATH", None)
+        os.environ["COURSE_MNIST_OFFLINE"] = "1"
+
+    from course_fixtures import new_course
+    from submissions import hand_in, solution
+
+    from course_lib.data import load_mnist
+
+    source = load_mnist(quiet=True)[2]
+    lesson, bare = lesson_throughput(), bare_throughput()
+    with tempfile.TemporaryDirectory() as scratch:
+        course = new_course(Path(scratch) / "course")
+        for number in range(options.students):
+            hand_in(course, f"student-{number:02d}", solution(course), full_lesson=True)
+        one = grade_class_once(course, 1)
+        many = grade_class_once(course, options.workers)
+        shutil.rmtree(course / "autograded", ignore_errors=True)
+    per_submission = one / options.students
+    # A 16-core server: 8 workers of 2 cores, each as fast as one worker here (a projection).
+    projected_30 = 30 * per_submission / 8
+    lines = [
+        f"Data: {source} ({source.kind}); {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+        f"| class of {options.students} complete submissions, 1 worker | {one:.0f} s |",
+        f"| the same, {options.workers} workers | {many:.0f} s |",
+        f"| speed-up | {one / many:.2f} (target for {options.workers} workers on "
+        f"{os.cpu_count()} cores: never below 1) |",
+        f"| per submission, 1 worker | {per_submission:.0f} s |",
+        f"| reference CNN training, lesson (Jupyter kernel) | {lesson:,.0f} images/s |",
+        f"| reference CNN training, bare Keras loop | {bare:,.0f} images/s |",
+        f"| projection: class of 30 on a 16-core server (8 workers x 2 cores) | "
+        f"{projected_30 / 60:.1f} min |",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = ROOT / "benchmarks" / "results" / f"class_grading-{source.kind}.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    print(f"written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
