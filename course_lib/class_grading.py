@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -308,13 +310,42 @@ def _note_submission(course_dir: Path, student: str, assignment: str) -> None:
 
 
 class Progress:
-    """Progress lines a teacher can read: done, running, failed, time left."""
+    """Progress lines a teacher can read: done, running, failed, time left.
 
-    def __init__(self, total: int, report):
+    A line per finished student always; on a terminal (``live``), also a status line that
+    is redrawn every second while students are being graded.
+    """
+
+    def __init__(self, total: int, report, live=None):
         self.total, self.report = total, report
         self.running: list[str] = []
         self.done = self.failed = 0
         self.started_at = time.perf_counter()
+        self.live = live if live is not None else (
+            sys.stdout if report is print and sys.stdout.isatty() else None)
+        self._stop = threading.Event()
+        if self.live is not None:
+            threading.Thread(target=self._redraw, daemon=True).start()
+
+    def status(self) -> str:
+        """The state of the run in one line."""
+        elapsed = time.perf_counter() - self.started_at
+        left = f"about {elapsed / self.done * (self.total - self.done):.0f} s left" \
+            if self.done else "time left: after the first student"
+        return (f"[{self.done}/{self.total}] running: {', '.join(self.running) or '-'} | "
+                f"failed: {self.failed} | elapsed {elapsed:.0f} s, {left}")
+
+    def _redraw(self) -> None:
+        while not self._stop.wait(1.0):
+            self.live.write("\r\033[K" + self.status()[:200])
+            self.live.flush()
+
+    def close(self) -> None:
+        """Stop redrawing the status line."""
+        self._stop.set()
+        if self.live is not None:
+            self.live.write("\r\033[K")
+            self.live.flush()
 
     def started(self, student: str) -> None:
         """A submission is being graded."""
@@ -328,6 +359,8 @@ class Progress:
         elapsed = time.perf_counter() - self.started_at
         left = elapsed / self.done * (self.total - self.done)
         state = "graded" if outcome.ok else "NOT graded"
+        if self.live is not None:
+            self.live.write("\r\033[K")
         self.report(f"[{self.done}/{self.total}] {outcome.student}: {state} in "
                     f"{outcome.seconds:.0f} s | running: {', '.join(self.running) or '-'} | "
                     f"failed: {self.failed} | elapsed {elapsed:.0f} s, about {left:.0f} s left"
@@ -335,6 +368,7 @@ class Progress:
 
     def summary(self, outcomes) -> None:
         """The closing lines: who failed and why, and the command that retries just them."""
+        self.close()
         failed = [o for o in outcomes if not o.ok]
         elapsed = time.perf_counter() - self.started_at
         self.report(f"Graded {len(outcomes) - len(failed)} of {len(outcomes)} in "

@@ -201,3 +201,22 @@ def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
     [again] = teacher.autograde(course, force=False, report=lines.append)
     assert again.student == "aaa" and again.ok
     assert cell_scores(course, "aaa")["test_identify_digits"] == 0
+
+
+def test_a_terminal_gets_a_live_status_line():
+    """On a terminal, the state of the run is redrawn while students are being graded."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen, lines = Terminal(), []
+    progress = class_grading.Progress(3, lines.append, live=screen)
+    progress.started("alice")
+    progress.started("bob")
+    time.sleep(1.5)
+    progress.finished(teacher.GradingOutcome("alice", True, 12.0))
+    progress.summary([teacher.GradingOutcome("alice", True, 12.0)])
+    assert "[0/3] running: alice, bob | failed: 0" in screen.getvalue()
+    assert lines[0].startswith("[1/3] alice: graded in 12 s | running: bob")
