@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from common import prepare, write_table
 
 TRAINING = """
 import time, numpy as np, keras
@@ -78,13 +77,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--students", type=int, default=8)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     options = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    if options.data:
-        os.environ["COURSE_MNIST_PATH"] = str(Path(options.data).resolve())
-    else:
-        os.environ.pop("COURSE_MNIST_PATH", None)
-        os.environ["COURSE_MNIST_OFFLINE"] = "1"
+    prepare(options.data)
 
     from course_fixtures import new_course
     from submissions import hand_in, solution
@@ -119,12 +112,7 @@ def main(argv: list[str]) -> int:
         f"| projection: class of 30 on a 16-core server (8 workers x 2 cores) | "
         f"{projected_30 / 60:.1f} min |",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "benchmarks" / "results" / f"class_grading-{source.kind}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(f"written to {out.relative_to(ROOT)}")
+    write_table("class_grading", source.kind, "\n".join(lines) + "\n")
     return 0
 
 

@@ -27,8 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from common import prepare, write_table
 
 
 def plain_execution(course: Path, student: str) -> float:
@@ -50,13 +49,7 @@ def main(argv: list[str]) -> int:
                         help="idx folder or mnist.npz (default: the embedded sample)")
     parser.add_argument("--pairs", type=int, default=2, help="timings of each kind")
     options = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    if options.data:
-        os.environ["COURSE_MNIST_PATH"] = str(Path(options.data).resolve())
-    else:
-        os.environ.pop("COURSE_MNIST_PATH", None)
-        os.environ["COURSE_MNIST_OFFLINE"] = "1"
+    prepare(options.data)
 
     from course_fixtures import new_course
     from submissions import hand_in, solution
@@ -86,12 +79,7 @@ def main(argv: list[str]) -> int:
     header = (f"Model solution on {source} ({source.kind}); {os.cpu_count()} cores, "
               f"{platform.processor() or platform.machine()}, Python "
               f"{platform.python_version()}.")
-    text = header + "\n\n" + "\n".join(table) + "\n"
-    print(text)
-    out = ROOT / "benchmarks" / "results" / f"grading_overhead-{source.kind}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(f"written to {out.relative_to(ROOT)}")
+    write_table("grading_overhead", source.kind, header + "\n\n" + "\n".join(table) + "\n")
     return 0
 
 

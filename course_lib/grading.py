@@ -134,15 +134,22 @@ def require(namespace: dict, *names: str) -> None:
                              "above this check, run it, then run this check again.")
 
 
-def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
-                           accuracy_gap, generalises_well) -> None:
-    """Visible check: the comparison against ``history`` and ``test_result``, with values."""
+def _comparison_answers(train_accuracy, test_accuracy, accuracy_gap, generalises_well):
+    """Assignment 3's four answers checked for form: (float, float, float, bool)."""
     train_accuracy = expect_fraction("train_accuracy", train_accuracy)
     test_accuracy = expect_fraction("test_accuracy", test_accuracy)
     if isinstance(accuracy_gap, (bool, np.bool_)) or \
             not isinstance(accuracy_gap, (int, float, np.number)):
         raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
-    generalises_well = expect_bool("generalises_well", generalises_well)
+    return (train_accuracy, test_accuracy, float(accuracy_gap),
+            expect_bool("generalises_well", generalises_well))
+
+
+def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
+                           accuracy_gap, generalises_well) -> None:
+    """Visible check: the comparison against ``history`` and ``test_result``, with values."""
+    train_accuracy, test_accuracy, accuracy_gap, generalises_well = _comparison_answers(
+        train_accuracy, test_accuracy, accuracy_gap, generalises_well)
     last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
     problems = []
     if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
@@ -292,13 +299,8 @@ def _interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bo
 def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_accuracy,
                               accuracy_gap, generalises_well) -> None:
     """Hidden check: are the accuracies, their gap and the verdict consistent with the model?"""
-    train_accuracy = expect_fraction("train_accuracy", train_accuracy)
-    test_accuracy = expect_fraction("test_accuracy", test_accuracy)
-    if isinstance(accuracy_gap, (bool, np.bool_)) or \
-            not isinstance(accuracy_gap, (int, float, np.number)):
-        raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
-    accuracy_gap = float(accuracy_gap)
-    generalises_well = expect_bool("generalises_well", generalises_well)
+    train_accuracy, test_accuracy, accuracy_gap, generalises_well = _comparison_answers(
+        train_accuracy, test_accuracy, accuracy_gap, generalises_well)
     last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
     measured = assessment["test_accuracy"]
     problems = []
