@@ -13,6 +13,7 @@ Modules, each with one job:
 * :mod:`course_lib.canvas`: the drawing widget that saves a digit into ``own_digits/``.
 * :mod:`course_lib.settings`: training lengths and pass marks per kind of data.
 * :mod:`course_lib.grading`: what the test cells call.
+* :mod:`course_lib.quiet_tensorflow`: TensorFlow without its start-up log lines.
 
 For teachers only (left out of the students' package, :mod:`course_lib.package`):
 
@@ -26,6 +27,10 @@ For teachers only (left out of the students' package, :mod:`course_lib.package`)
   and feedback that does not quote hidden tests.
 * :mod:`course_lib.teacher`, :mod:`course_lib.collect`, :mod:`course_lib.demo`: the
   teacher's nbgrader steps, collecting downloads, and the demo.
+* :mod:`course_lib.class_grading`, :mod:`course_lib.cluster`: grading a class with
+  several workers, here or on a Dask cluster.
+* :mod:`course_lib.handwriting_check`: own-handwriting preparation measured on real
+  handwriting from outside MNIST.
 * :mod:`course_lib.cli`: the ``course`` command; :mod:`course_lib.package`: the
   students' package.
 """

@@ -20,9 +20,9 @@ import course_lib
 
 # Teacher-side modules: grading machinery, commands, and the reference network (an answer).
 TEACHER_ONLY = frozenset({
-    "autograde_step.py", "cli.py", "collect.py", "demo.py", "feedback.py", "handover.py",
-    "judge.py", "kernel.py", "limits.py", "package.py", "repairs.py", "sandbox.py",
-    "teacher.py", "training.py",
+    "autograde_step.py", "class_grading.py", "cli.py", "cluster.py", "collect.py", "demo.py",
+    "feedback.py", "handover.py", "handwriting_check.py", "judge.py", "kernel.py",
+    "limits.py", "package.py", "repairs.py", "sandbox.py", "teacher.py", "training.py",
 })
 DISTRIBUTION = "mnist_cnn_course_lib"
 

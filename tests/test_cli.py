@@ -81,3 +81,12 @@ def test_students_package_holds_no_answer_and_no_hidden_test(tmp_path):
     for name, text in texts.items():
         for secret in secrets:
             assert secret not in text, f"{name} holds {secret!r}"
+    # Every course_lib module a student module imports is in the wheel too.
+    import ast
+
+    for name, text in texts.items():
+        if name.endswith(".py"):
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "course_lib."):
+                    assert node.module.replace(".", "/") + ".py" in names, (name, node.module)

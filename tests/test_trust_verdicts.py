@@ -101,7 +101,7 @@ def home_trained_network() -> bytes:
         keras.Input(shape=(28, 28, 1)), layers.Conv2D(8, (3, 3), activation="relu"),
         layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dense(10, activation="softmax")])
     network.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    network.fit(images, labels, epochs=8, batch_size=64, verbose=0)
+    network.fit(images, labels, epochs=15, batch_size=64, verbose=0)
     import tempfile
     from pathlib import Path
 
