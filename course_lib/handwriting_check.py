@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
-from course_lib.handwriting import prepare_digit
+from course_lib.handwriting import (
+    _centre,
+    _ink_is_light,
+    _otsu,
+    _scale_to_box,
+    prepare_digit,
+)
 
 
 def sklearn_photos(seed: int = 0, limit: int | None = None):
@@ -45,41 +50,23 @@ def _as_photo(ink: np.ndarray, rng) -> np.ndarray:
 
 
 def plain_recipe(grey: np.ndarray) -> np.ndarray:
-    """MNIST's recipe on a photo: invert, threshold, crop, scale into 20x20, centre by mass."""
+    """MNIST's recipe on a photo: invert, threshold, crop, scale into 20x20, centre by mass.
+
+    The last two steps are the course's own (:mod:`course_lib.handwriting`); what the
+    course adds before them (paper removal, stroke width) is left out.
+    """
     grey = np.asarray(grey, dtype=float)
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    ink = 1.0 - grey if np.median(border) >= 0.5 else grey
+    ink = grey if _ink_is_light(grey) else 1.0 - grey
     ink = (ink - ink.min()) / max(ink.max() - ink.min(), 1e-6)
     values = np.where(ink >= _otsu(ink), ink, 0.0)
     rows, cols = np.flatnonzero(values.any(axis=1)), np.flatnonzero(values.any(axis=0))
-    crop = values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    scale = 20 / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(
-        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR), dtype=float)
-    small /= max(small.max(), 1e-6)
-    canvas = np.zeros((56, 56))
-    top, left = (56 - small.shape[0]) // 2, (56 - small.shape[1]) // 2
-    canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
-    row, col = ndimage.center_of_mass(canvas)
-    canvas = np.roll(canvas, (round(27.5 - row), round(27.5 - col)), axis=(0, 1))
-    return canvas[14:42, 14:42].astype(np.float32)
+    return _centre(_scale_to_box(values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]))
 
 
 def shrink_only(grey: np.ndarray) -> np.ndarray:
     """The photo inverted and shrunk to 28x28, nothing else."""
     small = Image.fromarray((np.asarray(grey) * 255).astype(np.uint8)).resize((28, 28))
     return 1.0 - np.asarray(small, dtype=np.float32) / 255
-
-
-def _otsu(values: np.ndarray) -> float:
-    histogram, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(histogram)
-    mean = np.cumsum(histogram * centres)
-    between = (mean[-1] * weight - mean * weight[-1]) ** 2 / np.maximum(
-        weight * (weight[-1] - weight), 1)
-    return float(centres[np.argmax(between)])
 
 
 PREPARATIONS = {"course": prepare_digit, "plain recipe": plain_recipe,
