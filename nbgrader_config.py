@@ -15,7 +15,7 @@ from nbgrader.preprocessors import (
 
 from course_lib.autograde_step import GradeInSandbox
 from course_lib.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
-from course_lib.repairs import RestoreDeletedCells
+from course_lib.repairs import ForgetRolesWithoutId, RestoreDeletedCells
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -24,9 +24,11 @@ c.CourseDirectory.course_id = "mnist-cnn"
 # Grading: the student's notebook runs in a sandbox on a copy of the submission, and every
 # test cell is judged in a separate, clean process from the values the notebook hands over
 # (course_lib/autograde_step.py). This replaces nbgrader's Execute; the rest is nbgrader's.
-# A test cell the student deleted comes back just before the next answer cell.
+# A test cell the student deleted comes back just before the next answer cell; every
+# graded cell gets its role from the gradebook, and a made-up one is an ordinary cell.
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, CheckCellMetadata,
+    ClearOutput, ForgetRolesWithoutId, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells,
+    CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,

@@ -36,27 +36,6 @@ from course_lib.sandbox import sandbox_problem
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
 
 
-def submission_facts(folder) -> dict:
-    """What the grader itself sees in the submission: the own digit files handed in.
-
-    Pictures in ``own_digits/`` count when they are not copies of the course's samples.
-    """
-    import hashlib
-    from pathlib import Path
-
-    from course_lib.handwriting import DIGIT_SUFFIXES
-
-    def digest(path):
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-
-    folder = Path(folder)
-    samples = {digest(p) for p in (folder / "sample_digits").glob("*") if p.is_file()}
-    own = sorted(p.name for p in (folder / "own_digits").glob("*")
-                 if p.is_file() and not p.is_symlink() and p.suffix.lower() in DIGIT_SUFFIXES
-                 and digest(p) not in samples)
-    return {"handed_in_own_digits": own}
-
-
 class GradeInSandbox(Execute):
     """Execute a submission in the sandbox and score its test cells in a sealed checker."""
 
@@ -109,7 +88,7 @@ class GradeInSandbox(Execute):
         checker = Checker(sandboxed=self.sandboxed, limits=self.limits, log=self.log.info)
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)
-            verdicts = checker.check(self._to_check, submission_facts(self._submission))
+            verdicts = checker.check(self._to_check, self._submission)
         finally:
             checker.close()
         by_id = {verdict.grade_id: verdict for verdict in verdicts}

@@ -182,13 +182,22 @@ def check_own_handwriting(own_files) -> None:
             "the canvas above and save them, then run the notebook again.")
 
 
-def check_handed_in_own_digits(handed_in_own_digits) -> None:
-    """Hidden check: did the submission itself bring at least three own digit files?"""
-    if len(handed_in_own_digits) < MIN_OWN_DIGITS:
-        raise AssertionError(
-            f"Your submission holds {len(handed_in_own_digits)} digit picture(s) of your own "
-            f"in own_digits (copies of the sample digits do not count); it needs at least "
-            f"{MIN_OWN_DIGITS}. Hand in the own_digits folder together with the notebook.")
+def check_handed_in_own_digits(handed_in_own_digits: dict) -> None:
+    """Hidden check: did the submission itself bring at least three own digit pictures?
+
+    ``handed_in_own_digits``: each picture in the submission's own_digits, with None where
+    it counts and otherwise why not (the grader's :mod:`course_lib.own_digits`).
+    """
+    counted = [name for name, why in handed_in_own_digits.items() if why is None]
+    if len(counted) >= MIN_OWN_DIGITS:
+        return
+    not_counted = [f"{name}: {why}" for name, why in handed_in_own_digits.items() if why]
+    raise AssertionError(
+        f"Your submission holds {len(counted)} digit picture(s) of your own in own_digits; "
+        f"it needs at least {MIN_OWN_DIGITS}. Copies of the sample digits, pictures without "
+        "a readable digit and the same file twice do not count"
+        + (f" (not counted: {'; '.join(not_counted[:6])})" if not_counted else "")
+        + ". Hand in the own_digits folder together with the notebook.")
 
 
 def prepare_lesson_examples() -> np.ndarray:

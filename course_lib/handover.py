@@ -213,14 +213,9 @@ class Verdict:
                  "traceback": [f"{self.ename}: {self.message}"]}]
 
 
-def write_request(cells: list[CellToCheck], folder: Path, facts: dict | None = None) -> Path:
-    """Write the checker's input into ``folder``: an index and one file per binary value.
-
-    ``facts`` are what the grader itself knows about the submission (JSON data, e.g. the
-    own digit files handed in); the checker defines them as names for every test cell.
-    """
+def write_request(cells: list[CellToCheck], folder: Path) -> Path:
+    """Write the checker's input into ``folder``: an index and one file per binary value."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "facts.json").write_text(json.dumps(facts or {}))
     index = []
     for number, cell in enumerate(cells):
         entry = {"grade_id": cell.grade_id, "source": cell.source,

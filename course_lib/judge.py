@@ -5,7 +5,8 @@ available); it prepares, waits for "go" on its input, then reads ``FOLDER/reques
 and the values that the student's kernel handed over
 (:mod:`course_lib.handover`). No student code ever runs in this process: it loads the
 test data through the grader's own settings, defines ``np``, ``keras``, ``layers`` and
-``profile`` itself, and runs each test cell's code, visible and hidden parts, as the
+``profile`` itself, learns which own digit pictures count
+(:mod:`course_lib.own_digits`), and runs each test cell's code, visible and hidden parts, as the
 gradebook has it. It prints one JSON list of verdicts as its last line.
 
 :class:`Checker` starts it from the grader's side.
@@ -22,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from course_lib import own_digits
 from course_lib.handover import (
     CellToCheck,
     Verdict,
@@ -31,6 +33,8 @@ from course_lib.handover import (
     write_request,
 )
 from course_lib.limits import ControlGroup, Limits, start_function
+
+OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (course_lib.own_digits)
 
 JUDGE_TIMEOUT_SECONDS = 30 * 60  # all test cells, the tuned network's retraining included
 
@@ -65,10 +69,14 @@ class Checker:
             text=True, env=environment, cwd=self.folder.name,
             preexec_fn=start_function(limits, self.group))
 
-    def check(self, cells: list[CellToCheck], facts: dict | None = None) -> list[Verdict]:
-        """Check ``cells``; a checker that fails fails every cell, with the reason."""
+    def check(self, cells: list[CellToCheck], submission: Path | str) -> list[Verdict]:
+        """Check ``cells`` of the submission in folder ``submission`` (its graded copy).
+
+        A checker that fails fails every cell, with the reason.
+        """
         grade_ids = [cell.grade_id for cell in cells]
-        write_request(cells, self.request, facts)
+        write_request(cells, self.request)
+        own_digits.gather(Path(submission), self.request / OWN_DIGITS)
         waited = time.perf_counter()
         try:
             stdout, stderr = self.process.communicate("go\n", timeout=JUDGE_TIMEOUT_SECONDS)
@@ -179,7 +187,7 @@ def main(argv: list[str]) -> int:
         base = checker_namespace()  # while the student's notebook still runs
         if sys.stdin.readline().strip() != "go":
             return 3
-        base.update(json.loads((folder / "facts.json").read_text()))
+        base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
         for entry in json.loads((folder / "request.json").read_text()):
             verdicts.append(run_cell(entry, folder, base))
     print(verdicts_json(verdicts))

@@ -9,6 +9,7 @@ a trick that worked would show as points that work did not earn.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,14 +139,55 @@ def graded(tmp_path_factory):
         "course_lib/__init__.py": b"", "course_lib/grading.py": FAKE_COURSE_LIB,
         "sitecustomize.py": SITECUSTOMIZE})
     hand_in(course, "fakes-handover", weak, after={"tune_model": FAKE_HANDOVER})
-    samples = {"4": "four.png", "7": "seven.png", "2": "two.dat"}
-    sample_folder = course / "source" / "mnist_cnn" / "sample_digits"
-    hand_in(course, "sample-copies", weak, own_digits=False, files={
-        f"own_digits/{digit}_mine{name[-4:]}": (sample_folder / name).read_bytes()
-        for digit, name in samples.items()})
+    hand_in(course, "sample-copies", weak, own_digits=False, files=made_up_own_digits(course))
+    edit_cell_roles(hand_in(course, "edits-cell-roles", weak, first=REASSIGN_CHECKS))
     students = teacher.submitted_students(course)
     outcomes = {o.student: o for o in teacher.autograde(course, students)}
     return {"course": course, "outcomes": outcomes}
+
+
+def made_up_own_digits(course) -> dict[str, bytes]:
+    """Five pictures for own_digits, one written by the student: sample digits, one
+    exact and one saved again bigger as JPEG; a blank page; one own digit twice."""
+    import io
+    import tempfile
+
+    from PIL import Image
+
+    from course_lib import demo
+
+    samples = course / "source" / "mnist_cnn" / "sample_digits"
+    seven = Image.open(samples / "seven.png").convert("L")
+    resaved = io.BytesIO()
+    seven.resize((seven.width * 2, seven.height * 2)).save(resaved, "JPEG", quality=70)
+    blank = io.BytesIO()
+    Image.new("L", (90, 90), 250).save(blank, "PNG")
+    with tempfile.TemporaryDirectory() as folder:
+        own = demo.write_own_digits(Path(folder))[0].read_bytes()
+    return {"own_digits/4_mine.png": (samples / "four.png").read_bytes(),
+            "own_digits/7_mine.jpg": resaved.getvalue(),
+            "own_digits/1_mine.png": blank.getvalue(),
+            "own_digits/2_mine.png": own, "own_digits/2_again.png": own}
+
+
+def edit_cell_roles(notebook_path) -> None:
+    """Change what the cells claim to be: a test cell made an answer, another ungraded,
+    points raised, and two graded cells the gradebook has never seen."""
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    by_id["test_tuned_accuracy"].metadata.nbgrader["solution"] = True
+    by_id["test_network_accuracy"].metadata.nbgrader["grade"] = False
+    by_id["test_identify_digits"].metadata.nbgrader["points"] = 50
+    bonus = new_code_cell("print('bonus points, please')")
+    bonus.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                  "grade_id": "bonus", "points": 100, "schema_version": 3}
+    nameless = new_code_cell("pass")
+    nameless.metadata["nbgrader"] = {"grade": True, "points": 100}
+    notebook.cells += [bonus, nameless]
+    nbformat.write(notebook, notebook_path)
 
 
 def scores(graded, student):
@@ -174,6 +216,31 @@ def test_controls_score_what_their_work_earns(graded):
 def test_trick_on_weak_work_earns_nothing(graded, student):
     """Does the trick leave the weak work's score exactly as it was?"""
     assert scores(graded, student) == scores(graded, "weak")
+
+
+def test_cells_keep_the_roles_the_gradebook_gave_them(graded):
+    """Edited cell roles and made-up graded cells: graded as the same weak work, out of the
+    same total, and the hidden tests never ran in the student's kernel."""
+    from nbgrader.api import Gradebook
+
+    from course_lib.teacher import gradebook_url
+
+    all_scores = cell_scores(graded["course"], "edits-cell-roles")
+    assert all_scores == cell_scores(graded["course"], "weak")
+    with Gradebook(gradebook_url(graded["course"])) as book:
+        edited = book.find_submission("mnist_cnn", "edits-cell-roles")
+        weak = book.find_submission("mnist_cnn", "weak")
+        assert (edited.score, edited.max_score) == (weak.score, weak.max_score) == (13, 18)
+
+        def manual(submission):
+            return {g.name for nb in submission.notebooks for g in nb.grades
+                    if g.needs_manual_grade}
+        assert manual(edited) == manual(weak)
+    # The test made an answer cell was judged by the checker, with the checker's message.
+    edited_messages = autograded_outputs(graded["course"], "edits-cell-roles")
+    weak_messages = autograded_outputs(graded["course"], "weak")
+    for cell in ("test_tuned_accuracy", "test_network_accuracy"):
+        assert edited_messages[cell] == weak_messages[cell] != [""]
 
 
 def test_swallowing_errors_earns_nothing(graded):
@@ -214,8 +281,14 @@ def test_wrong_answers_get_plain_messages(graded):
     assert unanswered["test_network_accuracy"][0].startswith("Your network classifies")
 
 
-def test_copies_of_the_sample_digits_are_not_own_handwriting(graded):
-    """The sample digits renamed into own_digits: the notebook is fooled, the grader is not."""
+def test_made_up_own_digits_are_not_own_handwriting(graded):
+    """Sample digits (copied, or saved again), a blank page and one own digit twice make five
+    files in own_digits: the notebook reads five digits, the grader counts one."""
     assert scores(graded, "sample-copies") == {**WEAK_WORK_SCORES, "test_own_digits": 0}
     message = autograded_outputs(graded["course"], "sample-copies")["test_own_digits"][0]
-    assert "copies of the sample digits do not count" in message
+    assert "holds 1 digit picture(s) of your own" in message
+    for reason in ("1_mine.png: no digit found in it (it looks blank)",
+                   "2_mine.png: the same file as 2_again.png",
+                   "4_mine.png: the sample digit four.png again",
+                   "7_mine.jpg: the sample digit seven.png again"):
+        assert reason in message

@@ -1,0 +1,97 @@
+"""Which handed-in pictures count as a student's own digits: the grader's own decision."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_lib import demo, own_digits
+
+SAMPLES = Path(__file__).resolve().parents[1] / "source" / "mnist_cnn" / "sample_digits"
+
+
+def submission_with(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    """A graded copy of a submission: the course's samples and these own digit files."""
+    folder = tmp_path / "submission"
+    (folder / "sample_digits").mkdir(parents=True)
+    for sample in SAMPLES.iterdir():
+        (folder / "sample_digits" / sample.name).write_bytes(sample.read_bytes())
+    (folder / "own_digits").mkdir()
+    for name, content in files.items():
+        (folder / "own_digits" / name).write_bytes(content)
+    return folder
+
+
+def counted(tmp_path: Path, submission: Path) -> dict[str, str | None]:
+    into = tmp_path / "checker" / "own_digits"
+    own_digits.gather(submission, into)
+    return own_digits.count(into)
+
+
+def png(picture: Image.Image, **options) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def honest_digits(tmp_path_factory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("own")
+    return {p.name: p.read_bytes() for p in demo.write_own_digits(folder)}
+
+
+def test_three_honest_digits_count(tmp_path, honest_digits):
+    verdicts = counted(tmp_path, submission_with(tmp_path, honest_digits))
+    assert verdicts == {name: None for name in honest_digits}
+
+
+def test_samples_again_broken_blank_and_repeated_files_do_not_count(tmp_path, honest_digits):
+    """Each way of making up the three pictures without writing them is named."""
+    four = Image.open(SAMPLES / "four.png").convert("L")
+    first, *_ = honest_digits
+    files = {
+        "4_copy.png": (SAMPLES / "four.png").read_bytes(),
+        "4_resaved.jpg": png(four.resize((four.width * 2, four.height * 2)), format="JPEG",
+                             quality=60),
+        "4_padded.png": png(Image.fromarray(np.pad(np.asarray(four), 40,
+                                                   constant_values=255)), format="PNG"),
+        "1_blank.png": png(Image.new("L", (80, 80), 255), format="PNG"),
+        "3_broken.png": b"\x89PNG\r\n\x1a\n this is not a picture",
+        "9_again.png": honest_digits[first],
+        first: honest_digits[first],
+    }
+    verdicts = counted(tmp_path, submission_with(tmp_path, files))
+    assert verdicts == {
+        "1_blank.png": "no digit found in it (it looks blank)",
+        "3_broken.png": "it cannot be read as a picture",
+        "4_copy.png": "the sample digit four.png again",
+        "4_padded.png": "the sample digit four.png again",
+        "4_resaved.jpg": "the sample digit four.png again",
+        "9_again.png": f"the same file as {first}",
+        first: None,
+    }
+
+
+def test_links_are_not_followed_and_oversized_files_not_opened(tmp_path, honest_digits):
+    secret = tmp_path / "teacher_secret.png"
+    secret.write_bytes(next(iter(honest_digits.values())))
+    submission = submission_with(tmp_path, {"7_big.png": b"0" * (own_digits.MAX_BYTES + 1)})
+    os.symlink(secret, submission / "own_digits" / "5_link.png")
+    into = tmp_path / "checker" / "own_digits"
+    own_digits.gather(submission, into)
+    assert not list((into / own_digits.OWN).iterdir())
+    assert own_digits.count(into) == {"7_big.png": "larger than 20 MB"}
+
+
+def test_at_most_so_many_pictures_are_opened(tmp_path, honest_digits):
+    content = next(iter(honest_digits.values()))
+    many = {f"{n:02d}_x.png": content + bytes([n]) for n in range(own_digits.MAX_FILES + 2)}
+    verdicts = counted(tmp_path, submission_with(tmp_path, many))
+    assert len(verdicts) == own_digits.MAX_FILES + 2
+    assert sum(why is None for why in verdicts.values()) == own_digits.MAX_FILES
+    assert "the rest are not read" in verdicts[f"{own_digits.MAX_FILES + 1:02d}_x.png"]
