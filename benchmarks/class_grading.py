@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import prepare, write_table
+from common import data_name, prepare, write_table
 
 TRAINING = """
 import time, numpy as np, keras
@@ -149,7 +149,7 @@ def main(argv: list[str]) -> int:
     # Each of the N workers graded students / N submissions in the N-worker run.
     beside_others = many * options.workers / options.students
     lines = [
-        f"Data: {source} ({source.kind}); {os.cpu_count()} cores, "
+        f"Data: {data_name(options.data, source)}; {os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "",
         "| measure | value |",

@@ -23,6 +23,14 @@ def prepare(data: str | None) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
 
 
+def data_name(data: str | None, source) -> str:
+    """The data as the tables name it: a Fashion-MNIST folder is a stand-in, not MNIST."""
+    if data and "fashion" in str(data).lower():
+        return (f"Fashion-MNIST ({Path(data).resolve()}), a stand-in with MNIST's size, "
+                f"graded as {source.kind} data")
+    return str(source)
+
+
 def write_table(name: str, kind: str, text: str) -> Path:
     """Print a result table and keep it in ``benchmarks/results/<name>-<kind>.md``."""
     print(text)

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import prepare, write_table
+from common import data_name, prepare, write_table
 
 
 def plain_execution(course: Path, student: str) -> float:
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
     mean_graded = sum(r[2] for r in rows) / len(rows)
     table.append(f"| mean | {mean_plain:.1f} | {mean_graded:.1f} | "
                  f"{mean_graded / mean_plain:.2f} |")
-    header = (f"Model solution on {source} ({source.kind}); {os.cpu_count()} cores, "
+    header = (f"Model solution on {data_name(options.data, source)}; {os.cpu_count()} cores, "
               f"{platform.processor() or platform.machine()}, Python "
               f"{platform.python_version()}.")
     write_table("grading_overhead", source.kind, header + "\n\n" + "\n".join(table) + "\n")

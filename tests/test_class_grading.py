@@ -220,3 +220,12 @@ def test_a_terminal_gets_a_live_status_line():
     progress.summary([teacher.GradingOutcome("alice", True, 12.0)])
     assert "[0/3] running: alice, bob | failed: 0" in screen.getvalue()
     assert lines[0].startswith("[1/3] alice: graded in 12 s | running: bob")
+
+
+def test_default_workers_one_per_core_as_far_as_memory_holds():
+    """One worker per core (a worker is mostly one core's work), fewer where memory ends."""
+    gib = 1024
+    assert class_grading.default_workers(6144, cores=2, memory=24 * gib) == 2
+    assert class_grading.default_workers(6144, cores=16, memory=128 * gib) == 16
+    assert class_grading.default_workers(6144, cores=16, memory=64 * gib) == 10
+    assert class_grading.default_workers(6144, cores=8, memory=4 * gib) == 1

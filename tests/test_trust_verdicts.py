@@ -220,7 +220,7 @@ def test_trick_on_weak_work_earns_nothing(graded, student):
 
 def test_cells_keep_the_roles_the_gradebook_gave_them(graded):
     """Edited cell roles and made-up graded cells: graded as the same weak work, out of the
-    same total, and the hidden tests never ran in the student's kernel."""
+    same total (22 with the written answers), the tests judged by the checker."""
     from nbgrader.api import Gradebook
 
     from course_lib.teacher import gradebook_url
@@ -230,7 +230,7 @@ def test_cells_keep_the_roles_the_gradebook_gave_them(graded):
     with Gradebook(gradebook_url(graded["course"])) as book:
         edited = book.find_submission("mnist_cnn", "edits-cell-roles")
         weak = book.find_submission("mnist_cnn", "weak")
-        assert (edited.score, edited.max_score) == (weak.score, weak.max_score) == (13, 18)
+        assert (edited.score, edited.max_score) == (weak.score, weak.max_score) == (13, 22)
 
         def manual(submission):
             return {g.name for nb in submission.notebooks for g in nb.grades
