@@ -66,7 +66,8 @@ class RestoreDeletedCells(OverwriteCells):
                     meta[flag] = value
         return super().preprocess_cell(cell, resources, cell_index)
 
-    def _gradebook_roles(self) -> dict[str, dict[str, bool]]:
+    def _gradebook_roles(self) -> dict[str, dict]:
+        """Each source cell's flags (and points, where graded) as the gradebook has them."""
         if self._roles is None:
             source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
             points = {cell.name: float(cell.max_score) for cell in source.grade_cells}

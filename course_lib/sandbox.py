@@ -186,7 +186,12 @@ def bwrap_arguments(*, handed_in: Path | None = None, sockets: Path | None = Non
 
 
 def copy_submission(source: Path, target: Path) -> None:
-    """Copy the regular files and folders of a submission; links are left behind."""
+    """Copy the regular files and folders of a submission; links are left behind.
+
+    A file that does not fit within the grading limits (too large, no space left) is left
+    out and said on standard error, which the grading log shows: the notebook still runs,
+    and a cell that needs the file fails as it would without it.
+    """
     for root, folders, files in os.walk(source, followlinks=False):
         relative = Path(root).relative_to(source)
         for folder in list(folders):
@@ -197,7 +202,13 @@ def copy_submission(source: Path, target: Path) -> None:
         for name in files:
             path = os.path.join(root, name)
             if os.path.isfile(path) and not os.path.islink(path):
-                shutil.copyfile(path, target / relative / name)
+                try:
+                    shutil.copyfile(path, target / relative / name)
+                except OSError as error:
+                    (target / relative / name).unlink(missing_ok=True)
+                    print(f"{relative / name} was left out of the grading copy: "
+                          f"{error.strerror or error}. The grading limits are in "
+                          "nbgrader_config.py (c.GradeInSandbox.*).", file=sys.stderr)
 
 
 def main(arguments: list[str]) -> None:

@@ -117,3 +117,26 @@ def test_sandboxed_process_sees_and_writes_only_its_own(tmp_path):
     assert lines[1] == "False False"
     assert lines[2].startswith("no network")
     assert sorted(p.name for p in handed_in.iterdir()) == ["answer.txt", "escape"]
+
+
+@pytest.mark.skipif(not sandbox.sandbox_available(), reason="needs bubblewrap")
+def test_a_handed_in_file_too_large_for_the_sandbox_is_left_out_and_said(tmp_path):
+    """A file beyond the grading limits (a data set handed in by mistake) does not stop the
+    notebook from running: it is left out of the grading copy, and the log says so."""
+    from course_lib.limits import Limits, start_function
+
+    handed_in = tmp_path / "handed-in"
+    handed_in.mkdir()
+    (handed_in / "answer.txt").write_text("mine")
+    with open(handed_in / "big.npz", "wb") as big:
+        big.truncate(12 * 2**20)  # sparse: no disk used here
+    limits = Limits(file_size_mb=8, tmp_size_mb=64)
+    command = [*sandbox.bwrap_arguments(handed_in=handed_in, tmp_size_mb=64), "--",
+               sys.executable, "-m", "course_lib.sandbox", "--", sys.executable, "-c",
+               "import os; print(sorted(os.listdir('.')))"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                          preexec_fn=start_function(limits, None))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['answer.txt']"]
+    assert "big.npz was left out of the grading copy" in done.stderr
+    assert "File too large" in done.stderr
