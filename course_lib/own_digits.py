@@ -10,26 +10,22 @@ counts when
 - it is not the very same file as a picture counted before it;
 - it is not a sample digit saved again: once prepared as the network sees it, a sample
   re-saved as JPEG, scaled or padded matches the sample almost exactly, while digits of
-  different writers do not (see :data:`SAME_DIGIT`).
+  different writers do not (:data:`course_lib.handwriting.SAME_DIGIT`).
+
+The lesson's notebook skips the same pictures (:func:`course_lib.handwriting.load_digit_folder`),
+so what the student sees is what the grader counts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from course_lib.handwriting import DIGIT_SUFFIXES, prepare_digit, read_image
+from course_lib.handwriting import DIGIT_SUFFIXES, read_digit_folder
 
 MAX_FILES = 30  # more pictures than an honest answer needs; the rest are not opened
 MAX_BYTES = 20 * 2**20  # a phone photo is a few MB
-# Correlation of two prepared digits above which they are the same picture. Measured: a
-# sample digit re-saved as JPEG, doubled or padded 0.993-1.000; among 600 of scikit-learn's
-# digits by 43 writers, the closest two different digits 0.964.
-SAME_DIGIT = 0.98
 OWN, SAMPLES, LEFT_OUT = "own", "samples", "left_out.json"
 
 
@@ -60,31 +56,15 @@ def gather(submission: Path, into: Path) -> None:
 def count(folder: Path) -> dict[str, str | None]:
     """Each own picture in ``folder`` (from :func:`gather`): None where it counts, else why not.
 
-    Runs in the checker: opening a picture handed in is opening student data.
+    Runs in the checker: opening a picture handed in is opening student data. The rules
+    are the lesson's own (:func:`course_lib.handwriting.read_digit_folder`), so the
+    notebook skips the same pictures the grader does not count.
     """
     folder = Path(folder)
-    samples = {}
-    for path in sorted((folder / SAMPLES).iterdir()):
-        digit = _prepared(path)
-        if not isinstance(digit, str):
-            samples[path.name] = digit
+    digits = read_digit_folder(folder / OWN, samples=folder / SAMPLES)
     verdicts: dict[str, str | None] = json.loads((folder / LEFT_OUT).read_text())
-    first_of: dict[str, str] = {}
-    for path in sorted((folder / OWN).iterdir()):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest in first_of:
-            verdicts[path.name] = f"the same file as {first_of[digest]}"
-            continue
-        first_of[digest] = path.name
-        digit = _prepared(path)
-        if isinstance(digit, str):
-            verdicts[path.name] = digit
-            continue
-        closest = max(samples, key=lambda name: float(samples[name] @ digit), default=None)
-        if closest is not None and float(samples[closest] @ digit) >= SAME_DIGIT:
-            verdicts[path.name] = f"the sample digit {closest} again"
-        else:
-            verdicts[path.name] = None
+    verdicts.update(digits.skipped)
+    verdicts.update({path.name: None for path in digits.files})
     return dict(sorted(verdicts.items()))
 
 
@@ -93,18 +73,3 @@ def _digit_files(folder: Path) -> list[Path]:
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in DIGIT_SUFFIXES
                   and p.is_file() and not p.is_symlink())
-
-
-def _prepared(path: Path) -> np.ndarray | str:
-    """The prepared digit as a unit vector (mean removed), or why there is none."""
-    try:
-        grey = read_image(path)
-    except Exception:  # noqa: BLE001 - any failure to decode means: not a picture
-        return "it cannot be read as a picture"
-    try:
-        digit = prepare_digit(grey).ravel().astype(float)
-    except Exception:  # noqa: BLE001 - no digit could be made of it
-        return "no digit found in it (it looks blank)"
-    digit -= digit.mean()
-    norm = np.linalg.norm(digit)
-    return digit / norm if norm else "no digit found in it (it looks blank)"

@@ -135,6 +135,27 @@ def test_empty_folder_uses_fallback(tmp_path, capsys):
     assert "using the sample digits" in capsys.readouterr().out
 
 
+def test_samples_again_and_repeats_are_skipped_with_a_reason(tmp_path, capsys):
+    """The lesson skips what the grader will not count as own handwriting, and says so:
+    a sample saved again bigger as JPEG, the same file twice."""
+    from course_fixtures import ROOT
+
+    samples = ROOT / "source" / "mnist_cnn" / "sample_digits"
+    own = tmp_path / "own_digits"
+    own.mkdir()
+    four = Image.open(samples / "four.png").convert("L")
+    four.resize((four.width * 2, four.height * 2)).save(own / "4_mine.jpg", quality=70)
+    Image.fromarray((draw_seven() * 255).astype(np.uint8)).save(own / "7_a.png")
+    (own / "7_b.png").write_bytes((own / "7_a.png").read_bytes())
+    digits = load_digit_folder(own, fallback=samples)
+    assert [p.name for p in digits.files] == ["7_a.png"]
+    assert digits.skipped == {"4_mine.jpg": "the sample digit four.png again",
+                              "7_b.png": "the same file as 7_a.png"}
+    out = capsys.readouterr().out
+    assert "4_mine.jpg is the sample digit four.png again, not a digit of your own" in out
+    assert "7_b.png is the same file as 7_a.png; it counts once" in out
+
+
 def test_empty_folder_without_fallback_explains(tmp_path):
     """Without digits and without fallback, does the error say what to put where?"""
     with pytest.raises(DigitImageError, match="Put PNG or JPG photos"):

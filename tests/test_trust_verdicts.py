@@ -139,7 +139,10 @@ def graded(tmp_path_factory):
         "course_lib/__init__.py": b"", "course_lib/grading.py": FAKE_COURSE_LIB,
         "sitecustomize.py": SITECUSTOMIZE})
     hand_in(course, "fakes-handover", weak, after={"tune_model": FAKE_HANDOVER})
-    hand_in(course, "sample-copies", weak, own_digits=False, files=made_up_own_digits(course))
+    # The lesson would skip the samples (and say so): the notebook is edited not to.
+    hand_in(course, "sample-copies", weak, own_digits=False, files=made_up_own_digits(course),
+            edits=[('load_digit_folder("own_digits", fallback="sample_digits")',
+                    'load_digit_folder("own_digits")')])
     edit_cell_roles(hand_in(course, "edits-cell-roles", weak, first=REASSIGN_CHECKS))
     students = teacher.submitted_students(course)
     outcomes = {o.student: o for o in teacher.autograde(course, students)}
@@ -283,7 +286,7 @@ def test_wrong_answers_get_plain_messages(graded):
 
 def test_made_up_own_digits_are_not_own_handwriting(graded):
     """Sample digits (copied, or saved again), a blank page and one own digit twice make five
-    files in own_digits: the notebook reads five digits, the grader counts one."""
+    files in own_digits: the edited notebook reads three of them, the grader counts one."""
     assert scores(graded, "sample-copies") == {**WEAK_WORK_SCORES, "test_own_digits": 0}
     message = autograded_outputs(graded["course"], "sample-copies")["test_own_digits"][0]
     assert "holds 1 digit picture(s) of your own" in message
