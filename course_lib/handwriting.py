@@ -295,6 +295,15 @@ class DigitSet:
 SAME_DIGIT = 0.98
 
 
+def digit_files(folder: str | Path) -> list[Path]:
+    """The files in ``folder`` with a digit picture's suffix, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() in DIGIT_SUFFIXES and p.is_file())
+
+
 def read_digit_folder(folder: str | Path, samples: str | Path | None = None,
                       quiet: bool = True) -> DigitSet:
     """Read and prepare every digit picture in ``folder``, sorted by file name.
@@ -305,8 +314,7 @@ def read_digit_folder(folder: str | Path, samples: str | Path | None = None,
     of ``samples`` (a folder) again, even saved again, scaled or padded.
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in DIGIT_SUFFIXES
-                   and p.is_file()) if folder.is_dir() else []
+    files = digit_files(folder)
     known = _signatures(read_digit_folder(samples)) if samples is not None else {}
     found = DigitSet(np.zeros((0, SIDE, SIDE), np.float32), folder=folder)
     images, first_of = [], {}

@@ -22,7 +22,7 @@ import json
 import shutil
 from pathlib import Path
 
-from course_lib.handwriting import DIGIT_SUFFIXES, read_digit_folder
+from course_lib.handwriting import digit_files, read_digit_folder
 
 MAX_FILES = 30  # more pictures than an honest answer needs; the rest are not opened
 MAX_BYTES = 20 * 2**20  # a phone photo is a few MB
@@ -69,7 +69,7 @@ def count(folder: Path) -> dict[str, str | None]:
 
 
 def _digit_files(folder: Path) -> list[Path]:
-    if not folder.is_dir() or folder.is_symlink():
+    """The digit pictures in ``folder`` that are no links (a link could point anywhere)."""
+    if folder.is_symlink():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in DIGIT_SUFFIXES
-                  and p.is_file() and not p.is_symlink())
+    return [path for path in digit_files(folder) if not path.is_symlink()]
