@@ -20,7 +20,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, output_from_msg
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from course_lib import limits as limits_module
 from course_lib.handover import (
@@ -31,7 +31,7 @@ from course_lib.handover import (
     request_code,
 )
 from course_lib.judge import Checker
-from course_lib.sandbox import sandbox_problem
+from course_lib.sandbox import course_lib_conflict, sandbox_problem
 
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
 
@@ -52,6 +52,10 @@ class GradeInSandbox(Execute):
     tmp_size_mb = Integer(limits_module.Limits.tmp_size_mb,
                           help="temporary space of a grading kernel (MB)").tag(config=True)
 
+    training_budget_seconds = Float(0, help=(
+        "The tuned network's training budget in seconds when the grader retrains its "
+        "recipe; 0 takes the data profile's (course_lib/settings.py)")).tag(config=True)
+
     replay_folder = Unicode("", help=(
         "A folder with this submission's notebook as a grading worker already graded it "
         "(course_lib.class_grading): its outputs are taken instead of running the notebook "
@@ -67,6 +71,9 @@ class GradeInSandbox(Execute):
         """Run the notebook, then judge its test cells; return the graded notebook."""
         if self.replay_folder:
             return self._replay(nb, resources), resources
+        conflict = course_lib_conflict()
+        if conflict:
+            raise RuntimeError(f"Not grading: {conflict}.")
         problem = sandbox_problem()
         self.sandboxed = problem is None
         if problem and self.require_sandbox:
@@ -85,12 +92,16 @@ class GradeInSandbox(Execute):
             from course_lib.kernel import SandboxKernelManager
 
             self.kernel_manager_class = SandboxKernelManager
-        checker = Checker(sandboxed=self.sandboxed, limits=self.limits, log=self.log.info)
+        checker = Checker(sandboxed=self.sandboxed, limits=self.limits, log=self.log.info,
+                          training_budget_seconds=self.training_budget_seconds)
+        self._managers: list = []
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)
             verdicts = checker.check(self._to_check, self._submission)
         finally:
             checker.close()
+            for manager in self._managers:
+                manager.release()
         by_id = {verdict.grade_id: verdict for verdict in verdicts}
         for cell in nb.cells:
             if is_test_cell(cell):
@@ -139,6 +150,7 @@ class GradeInSandbox(Execute):
         if self.sandboxed:
             manager.handed_in = str(self._submission)
             manager.limits = self.limits
+            self._managers.append(manager)
         return manager
 
     def preprocess_cell(self, cell, resources, index):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import time
 
 import numpy as np
 
@@ -26,7 +25,9 @@ from course_lib.architecture import (
     architecture_differences,
     description_differences,
 )
+from course_lib.constants import INPUT_SHAPE
 from course_lib.data import LESSON_EXAMPLES, lesson_examples
+from course_lib.recipe import Recipe, read_recipe
 from course_lib.settings import PROFILES
 
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
@@ -351,20 +352,46 @@ def check_accuracy(assessment: dict, kind: str = "reference") -> None:
         )
 
 
-def check_tuned_structure(assessment: dict) -> None:
-    """Hidden check: is the tuned model a compiled CNN for MNIST within the size budget?"""
-    _raise_tuned_problems(assessment["architecture"], assessment["output_shape"][-1],
-                          PROFILES[assessment["source"]])
+def check_tuned_structure(tuned_model) -> None:
+    """Hidden check: is the tuned model's recipe a compiled CNN for MNIST within budget?
+
+    Judged on the recipe (:mod:`course_lib.recipe`), the same data the accuracy check
+    trains. An assessment from :func:`assess` (the hidden test of courses generated
+    before recipes) is judged as it describes the network.
+    """
+    if isinstance(tuned_model, dict):
+        _raise_tuned_problems(tuned_model["architecture"], tuned_model["output_shape"][-1],
+                              PROFILES[tuned_model["source"]])
+        return
+    _require_model(tuned_model, "tuned_model")
+    _raise_recipe_problems(read_recipe(tuned_model), _grading_data()["profile"])
 
 
 def check_tuned_model(tuned_model, profile) -> None:
-    """Visible check: the tuned model's rules, exactly as the hidden check has them."""
-    from course_lib.architecture import describe_architecture
+    """Visible check: the tuned model's rules, exactly as the grader has them.
 
+    Also says which settings the grader will set back to Keras' defaults (initialisers,
+    frozen layers, ...): the grader trains the recipe, not the weights.
+    """
     _require_model(tuned_model, "tuned_model")
-    outputs = getattr(tuned_model, "outputs", None)
-    units = int(outputs[0].shape[-1]) if outputs else None
-    _raise_tuned_problems(describe_architecture(tuned_model), units, profile)
+    recipe = read_recipe(tuned_model)
+    _raise_recipe_problems(recipe, profile)
+    if recipe.notes:
+        print(recipe.notes_sentence() + " Your own training used them; the grader's will "
+              "not, so its result can differ from yours.")
+
+
+def _raise_recipe_problems(recipe: Recipe, profile) -> None:
+    """The tuned network's rules, judged on the network its recipe builds."""
+    units, parameters = None, None
+    if recipe.input_shape == INPUT_SHAPE:
+        network = recipe.build()
+        units, parameters = int(network.outputs[0].shape[-1]), int(network.count_params())
+    found = {"input_shape": list(recipe.input_shape) if recipe.input_shape else None,
+             "layers": [spec.describe() for spec in recipe.layers],
+             "parameters": parameters, "loss": recipe.loss,
+             "optimizer": recipe.optimizer.kind if recipe.optimizer else None}
+    _raise_tuned_problems(found, units, profile)
 
 
 def _raise_tuned_problems(found: dict, output_units, profile) -> None:
@@ -415,47 +442,65 @@ def report_tuned_validation(tuned_history, profile) -> None:
 def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
     """Hidden check: does the tuned network's recipe train a network that clears the mark?
 
-    The recipe is the network's architecture (with fresh weights), its compile settings
-    and ``tuned_epochs``/``tuned_batch_size``. It is trained here, seeded, on the
-    training data only; the weights handed in play no part, so training on the test
+    The recipe (:mod:`course_lib.recipe`: the architecture, the optimizer and its
+    settings, ``tuned_epochs`` and ``tuned_batch_size``) is read as data and a fresh
+    network is built from it alone, checked against the rules, and trained here, seeded, on
+    the training data only, within the time budget. The weights handed in, and whatever
+    initialisers or optimizer settings could carry, play no part: training on the test
     images or loading a network trained elsewhere gains nothing.
     """
     import keras
+
+    from course_lib.retrain import train_and_predict
 
     _require_model(tuned_model, "tuned_model")
     data = _grading_data()
     profile = data["profile"]
     epochs = expect_whole_number("tuned_epochs", tuned_epochs, 1, MAX_EPOCHS)
     batch_size = expect_whole_number("tuned_batch_size", tuned_batch_size)
-    if getattr(tuned_model, "optimizer", None) is None:
-        raise AssertionError("`tuned_model` is not compiled: call tuned_model.compile(...) "
-                             "with an optimizer and loss='categorical_crossentropy'.")
-    keras.utils.set_random_seed(GRADING_SEED)
+    recipe = read_recipe(tuned_model)
+    notes = (" " + recipe.notes_sentence()) if recipe.notes else ""
     try:
-        fresh = keras.models.clone_model(tuned_model)
-        optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(
-            tuned_model.optimizer))
-        fresh.compile(optimizer=optimizer, loss="categorical_crossentropy",
-                      metrics=["accuracy"])
-    except Exception as error:  # noqa: BLE001 - a recipe we cannot rebuild cannot pass
-        raise AssertionError(f"Your tuned network could not be rebuilt from its recipe "
-                             f"({type(error).__name__}: {error}). Use Keras' built-in "
-                             "layers and optimizers.") from error
-    budget = _time_budget(profile.tuned_max_seconds)
-    fresh.fit(data["x_train"], keras.utils.to_categorical(data["y_train"], 10),
-              epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[budget])
-    if budget.exceeded_after is not None:
+        _raise_recipe_problems(recipe, profile)
+    except AssertionError as error:
+        raise AssertionError(f"{error} A network that breaks the rules earns no accuracy "
+                             f"points either.{notes}") from None
+    network = recipe.build(seed=GRADING_SEED)
+    budget = training_budget(profile)
+    training = train_and_predict(network, data["x_train"],
+                                 keras.utils.to_categorical(data["y_train"], 10),
+                                 data["x_test"], epochs=epochs, batch_size=batch_size,
+                                 seconds=budget)
+    if not training.finished:
         raise AssertionError(
             f"Your recipe ({epochs} epochs, batch size {batch_size}) trains for longer than "
-            f"the budget of {profile.tuned_max_seconds:.0f} s: after that time it had done "
-            f"{budget.exceeded_after} of {epochs} epochs. Use fewer epochs, a larger batch "
-            "or a smaller network.")
-    probabilities = fresh.predict(data["x_test"], batch_size=500, verbose=0)
-    check_accuracy({"source": data["source"].kind, "test_size": len(data["y_test"]),
-                    "test_accuracy": _accuracy(probabilities, data["y_test"])}, "tuned")
+            f"the budget of {budget:.0f} s: the grader's training was "
+            f"{training.progress()}. Use fewer epochs, a larger batch or a smaller "
+            f"network.{notes}")
+    try:
+        check_accuracy({"source": data["source"].kind, "test_size": len(data["y_test"]),
+                        "test_accuracy": _accuracy(training.probabilities, data["y_test"])},
+                       "tuned")
+    except AssertionError as error:
+        raise AssertionError(f"{error}{notes}") from None
 
 
 MAX_EPOCHS = 200
+_budget_seconds: float | None = None  # the teacher's setting, when it replaces the profile's
+
+
+def set_training_budget(seconds: float | None) -> None:
+    """Use ``seconds`` as the tuned network's training budget (None: the data profile's).
+
+    The checker calls it with ``c.GradeInSandbox.training_budget_seconds``.
+    """
+    global _budget_seconds
+    _budget_seconds = seconds or None
+
+
+def training_budget(profile) -> float:
+    """The tuned network's training budget in seconds, for the grader."""
+    return float(_budget_seconds or profile.tuned_max_seconds)
 
 
 def expect_whole_number(name: str, value, low: int = 1, high: int = 4096) -> int:
@@ -467,24 +512,6 @@ def expect_whole_number(name: str, value, low: int = 1, high: int = 4096) -> int
         raise AssertionError(f"`{name}` should lie between {low} and {high}, but it is "
                              f"{value}.")
     return int(value)
-
-
-def _time_budget(seconds: float):
-    """A Keras callback that stops training once ``seconds`` have passed, and says when."""
-    import keras
-
-    class TimeBudget(keras.callbacks.Callback):
-        exceeded_after: int | None = None
-
-        def on_train_begin(self, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            if time.perf_counter() - self.started > seconds:
-                self.exceeded_after = epoch + 1
-                self.model.stop_training = True
-
-    return TimeBudget()
 
 
 def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:

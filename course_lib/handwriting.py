@@ -108,6 +108,15 @@ def prepare_digit(grey: np.ndarray, name: str = "the image") -> np.ndarray:
 
     Returns float32 of shape (28, 28) with background 0 and ink up to 1.
     """
+    crop, mask = _ink_crop(grey, name)
+    crop = _even_stroke(crop, mask)
+    rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
+    crop = crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]  # narrowing ends the strokes
+    return _centre(_scale_to_box(crop))
+
+
+def _ink_crop(grey: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The digit's ink, light on dark and cropped to it, with its mask (steps 1-4)."""
     grey = np.asarray(grey, dtype=float)
     grey = _shrink(grey)
     ink = _ink_is_light(grey)
@@ -121,11 +130,30 @@ def prepare_digit(grey: np.ndarray, name: str = "the image") -> np.ndarray:
         )
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     mask = mask[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
-    crop = cleaned[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1] * mask
-    crop = _even_stroke(crop, mask)
-    rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
-    crop = crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]  # narrowing ends the strokes
-    return _centre(_scale_to_box(crop))
+    return cleaned[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1] * mask, mask
+
+
+def likeness(grey: np.ndarray) -> np.ndarray | None:
+    """What two copies of one picture share: the ink as drawn, cropped, in a square.
+
+    Unlike the prepared digit, the strokes keep their own width, so two digits written
+    apart stay apart even when they are simple (two ones), while a copy with a changed
+    pixel, margins, another size or JPEG's noise looks the same (:data:`NEAR_COPY`).
+    A unit vector (mean removed), or None for a picture without ink.
+    """
+    try:
+        crop, _ = _ink_crop(grey, "the image")
+    except DigitImageError:
+        return None
+    height, width = crop.shape
+    side = max(height, width)
+    square = np.zeros((side, side))
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top: top + height, left: left + width] = crop
+    picture = Image.fromarray(square.astype(np.float32), mode="F")
+    small = np.asarray(picture.resize((LIKENESS_SIDE, LIKENESS_SIDE), Image.Resampling.BOX),
+                       dtype=float)
+    return _unit(small)
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -293,6 +321,13 @@ class DigitSet:
 # sample digit re-saved as JPEG, doubled or padded 0.993-1.000; among 600 of scikit-learn's
 # digits by 43 writers, the closest two different digits 0.964.
 SAME_DIGIT = 0.98
+# Two own pictures are one picture when their likeness (see :func:`likeness`) correlates at
+# least this much. Measured (tests/test_own_digits.py, on sample digits drawn as photos):
+# copies with a changed pixel or added margins 0.9998-1.0, saved again as JPEG or at
+# another size 0.985-1.0 (90% above 0.99); digits by different writers at most 0.988 (300
+# MNIST ones), the same hand drawing a one 40 times with the mouse at most 0.984.
+NEAR_COPY = 0.99
+LIKENESS_SIDE = 32
 
 
 def digit_files(folder: str | Path) -> list[Path]:
@@ -317,7 +352,7 @@ def read_digit_folder(folder: str | Path, samples: str | Path | None = None,
     files = digit_files(folder)
     known = _signatures(read_digit_folder(samples)) if samples is not None else {}
     found = DigitSet(np.zeros((0, SIDE, SIDE), np.float32), folder=folder)
-    images, first_of = [], {}
+    images, first_of, seen = [], {}, {}
 
     def skip(path: Path, why: str, message: str) -> None:
         found.skipped[path.name] = why
@@ -347,6 +382,14 @@ def read_digit_folder(folder: str | Path, samples: str | Path | None = None,
             skip(path, f"the sample digit {same} again",
                  f"{path} is the sample digit {same} again, not a digit of your own.")
             continue
+        fingerprint = likeness(grey)
+        twin = _closest(fingerprint, seen, NEAR_COPY)
+        if twin:
+            skip(path, f"the same picture as {twin}, slightly changed",
+                 f"{path} is the same picture as {twin}, slightly changed; it counts once.")
+            continue
+        if fingerprint is not None:
+            seen[path.name] = fingerprint
         images.append(image)
         found.labels.append(label_from_name(path))
         found.files.append(path)
@@ -398,8 +441,13 @@ def _signatures(digits: DigitSet) -> dict[str, np.ndarray]:
 
 def _same_digit(image: np.ndarray, known: dict[str, np.ndarray]) -> str | None:
     """The name of the known digit that ``image`` is again, if any."""
-    vector = _unit(image)
+    return _closest(_unit(image), known, SAME_DIGIT)
+
+
+def _closest(vector: np.ndarray | None, known: dict[str, np.ndarray],
+             threshold: float) -> str | None:
+    """The name of the known unit vector that ``vector`` matches at ``threshold``, if any."""
     if vector is None or not known:
         return None
     name = max(known, key=lambda k: float(known[k] @ vector))
-    return name if float(known[name] @ vector) >= SAME_DIGIT else None
+    return name if float(known[name] @ vector) >= threshold else None

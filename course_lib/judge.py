@@ -35,6 +35,7 @@ from course_lib.handover import (
 from course_lib.limits import ControlGroup, Limits, start_function
 
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (course_lib.own_digits)
+SETTINGS = "settings.json"  # the grader's settings the checks need (the training budget)
 
 JUDGE_TIMEOUT_SECONDS = 30 * 60  # all test cells, the tuned network's retraining included
 
@@ -43,8 +44,10 @@ class Checker:
     """The checking process, started early so that it loads TensorFlow and the test data
     while the student's notebook still runs; :meth:`check` then hands it the cells."""
 
-    def __init__(self, *, sandboxed: bool, limits: Limits, log=None):
+    def __init__(self, *, sandboxed: bool, limits: Limits, log=None,
+                 training_budget_seconds: float = 0):
         self.log = log or (lambda message: None)
+        self.training_budget_seconds = training_budget_seconds
         self.folder = tempfile.TemporaryDirectory(prefix="course-check-")
         self.request = Path(self.folder.name) / "request"
         self.request.mkdir()
@@ -76,6 +79,8 @@ class Checker:
         """
         grade_ids = [cell.grade_id for cell in cells]
         write_request(cells, self.request)
+        (self.request / SETTINGS).write_text(json.dumps(
+            {"training_budget_seconds": self.training_budget_seconds}))
         own_digits.gather(Path(submission), self.request / OWN_DIGITS)
         waited = time.perf_counter()
         try:
@@ -180,6 +185,8 @@ def main(argv: list[str]) -> int:
         print("usage: python -I -m course_lib.judge FOLDER", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from course_lib import grading, retrain
+
     folder = Path(argv[0])
     verdicts = []
     # Whatever the checks print (Keras progress, warnings) stays off the verdict line.
@@ -188,9 +195,16 @@ def main(argv: list[str]) -> int:
         if sys.stdin.readline().strip() != "go":
             return 3
         base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
+        settings = json.loads((folder / SETTINGS).read_text())
+        grading.set_training_budget(settings.get("training_budget_seconds"))
         for entry in json.loads((folder / "request.json").read_text()):
             verdicts.append(run_cell(entry, folder, base))
-    print(verdicts_json(verdicts))
+    print(verdicts_json(verdicts), flush=True)
+    if retrain.abandoned.is_set():
+        # A training thread still runs and cannot be stopped from outside: end the
+        # process now that the verdicts are out, and the training with it.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import keras
 
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+from course_lib.constants import INPUT_SHAPE, NUM_CLASSES  # noqa: F401 - kept importable here
+
 DEFAULT_SEED = 42
 
 

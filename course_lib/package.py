@@ -22,8 +22,8 @@ import course_lib
 TEACHER_ONLY = frozenset({
     "autograde_step.py", "class_grading.py", "cli.py", "cluster.py", "collect.py", "demo.py",
     "feedback.py", "handover.py", "handwriting_check.py", "judge.py", "kernel.py",
-    "limits.py", "own_digits.py", "package.py", "repairs.py", "sandbox.py", "teacher.py",
-    "training.py",
+    "limits.py", "own_digits.py", "package.py", "repairs.py", "sandbox.py",
+    "teacher.py", "training.py",
 })
 DISTRIBUTION = "mnist_cnn_course_lib"
 

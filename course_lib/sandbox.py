@@ -61,6 +61,50 @@ def _trial_run() -> str | None:
     return None
 
 
+def course_lib_conflict(grading_copy: Path | None = None) -> str | None:
+    """Why the sandbox would run another ``course_lib`` than the grader's; None if it won't.
+
+    The student's kernel and the checker are new Python processes of this environment, in
+    which only the installed ``course_lib`` is visible. ``grading_copy`` is the copy the
+    grading code runs (by default this process's): nbgrader, started in a course folder
+    that holds a copy of its own, imports that one. Two copies would judge with different
+    code, and the kernel would not even find its copy in the sandbox.
+    """
+    import course_lib
+
+    here = Path(grading_copy or Path(course_lib.__file__).parent).resolve()
+    there = _installed_course_lib()
+    if there == here:
+        return None
+    if there is None:
+        return (f"grading runs the course_lib in {here}, but a new Python process of this "
+                f"environment ({sys.prefix}) cannot import course_lib at all. Install the "
+                "course into the environment you grade with: pip install -e COURSE_FOLDER")
+    return (f"there are two copies of course_lib: grading runs {here}, but the student's "
+            f"kernel and the checker would import {there} (the one installed in "
+            f"{sys.prefix}). Keep one: delete {here} if it was copied along with the course "
+            f"folder, or install that copy instead (pip install -e {here.parent}, when that "
+            "folder holds the course's pyproject.toml)")
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_course_lib() -> Path | None:
+    """The course_lib folder a fresh, isolated Python of this environment imports."""
+    import tempfile
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c",
+             "import os, course_lib; print(os.path.dirname(os.path.realpath("
+             "course_lib.__file__)))"],
+            capture_output=True, text=True, timeout=120, check=False,
+            cwd=tempfile.gettempdir())
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = done.stdout.strip()
+    return Path(found).resolve() if done.returncode == 0 and found else None
+
+
 def grading_data_path() -> Path | None:
     """The MNIST file or folder the grader uses (its own settings), or None for the sample."""
     from course_lib.data import PATH_VARIABLE, keras_cache_file

@@ -102,7 +102,13 @@ def autograde(course_dir: Path, students: list[str] | None = None,
     :func:`course_lib.class_grading.grade_class`.
     """
     from course_lib.class_grading import grade_class
+    from course_lib.sandbox import course_lib_conflict
 
+    # nbgrader, started in the course folder, imports a course_lib found there first.
+    own_copy = Path(course_dir) / "course_lib"
+    conflict = course_lib_conflict(own_copy if (own_copy / "__init__.py").is_file() else None)
+    if conflict:
+        raise CourseError(f"Not grading: {conflict}.")
     return grade_class(course_dir, students, assignment=assignment, workers=workers,
                        force=force, unsandboxed=unsandboxed, report=report,
                        scheduler=scheduler)

@@ -88,10 +88,65 @@ def test_links_are_not_followed_and_oversized_files_not_opened(tmp_path, honest_
     assert own_digits.count(into) == {"7_big.png": "larger than 20 MB"}
 
 
-def test_at_most_so_many_pictures_are_opened(tmp_path, honest_digits):
-    content = next(iter(honest_digits.values()))
-    many = {f"{n:02d}_x.png": content + bytes([n]) for n in range(own_digits.MAX_FILES + 2)}
+def mnist_photos(count: int, digit: int | None = None) -> list[bytes]:
+    """Different writers' digits of the embedded sample, drawn dark on light as photos."""
+    from course_lib.data import load_mnist
+
+    (images, labels), _, _ = load_mnist(quiet=True, allow_download=False)
+    chosen = images if digit is None else images[labels == digit]
+    return [png(Image.fromarray(255 - image).resize((112, 112), Image.BICUBIC), format="PNG")
+            for image in chosen[:count]]
+
+
+def test_at_most_so_many_pictures_are_opened(tmp_path):
+    many = {f"{n:02d}_x.png": photo
+            for n, photo in enumerate(mnist_photos(own_digits.MAX_FILES + 2))}
     verdicts = counted(tmp_path, submission_with(tmp_path, many))
     assert len(verdicts) == own_digits.MAX_FILES + 2
     assert sum(why is None for why in verdicts.values()) == own_digits.MAX_FILES
     assert "the rest are not read" in verdicts[f"{own_digits.MAX_FILES + 1:02d}_x.png"]
+
+
+def test_a_picture_changed_a_little_counts_once(tmp_path, honest_digits):
+    """One pixel changed, margins added, saved again larger as JPEG: the same picture."""
+    first, *_ = honest_digits
+    picture = Image.open(io.BytesIO(honest_digits[first])).convert("L")
+    pixels = np.asarray(picture).copy()
+    pixels[3, 3] = 255 - pixels[3, 3]
+    files = {
+        first: honest_digits[first],
+        "5_pixel.png": png(Image.fromarray(pixels), format="PNG"),
+        "6_margins.png": png(Image.fromarray(np.pad(np.asarray(picture), 30,
+                                                    constant_values=255)), format="PNG"),
+        "8_resaved.jpg": png(picture.resize((200, 200)), format="JPEG", quality=80),
+    }
+    verdicts = counted(tmp_path, submission_with(tmp_path, files))
+    same = f"the same picture as {first}, slightly changed"
+    assert verdicts == {first: None, "5_pixel.png": same, "6_margins.png": same,
+                        "8_resaved.jpg": same}
+
+
+def test_digits_written_apart_are_never_one_picture(tmp_path):
+    """Ones of 40 writers (the simplest digit, the likeliest to look alike) and ones drawn
+    40 times with a wobbling mouse: every one of them counts."""
+    from PIL import ImageDraw
+
+    from course_lib.handwriting import read_digit_folder
+
+    writers = tmp_path / "writers"
+    writers.mkdir()
+    for number, photo in enumerate(mnist_photos(40, digit=1)):
+        (writers / f"1_{number:02d}.png").write_bytes(photo)
+    drawn = tmp_path / "drawn"
+    drawn.mkdir()
+    rng = np.random.default_rng(1)
+    for number in range(40):
+        canvas = Image.new("L", (280, 280), 255)
+        length, left, slant = rng.uniform(150, 210), rng.uniform(80, 200), rng.normal(.05, .08)
+        points = [(left + slant * t * length + rng.normal(0, 2.0), 40 + t * length)
+                  for t in np.linspace(0, 1, 12)]
+        ImageDraw.Draw(canvas).line(points, fill=0, width=18, joint="curve")
+        canvas.save(drawn / f"1_{number:02d}.png")
+    for folder in (writers, drawn):
+        found = read_digit_folder(folder)
+        assert found.skipped == {} and len(found.files) == 40

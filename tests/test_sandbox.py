@@ -140,3 +140,51 @@ def test_a_handed_in_file_too_large_for_the_sandbox_is_left_out_and_said(tmp_pat
     assert done.stdout.splitlines() == ["['answer.txt']"]
     assert "big.npz was left out of the grading copy" in done.stderr
     assert "File too large" in done.stderr
+
+
+def test_a_second_copy_of_course_lib_stops_grading_before_the_first_student(tmp_path):
+    """A course folder with its own course_lib beside the installed one: the teacher is
+    told which two copies there are, and nobody is graded."""
+    import shutil
+
+    from course_lib import teacher
+
+    course = tmp_path / "copied-course"
+    (course / "submitted" / "ada" / "mnist_cnn").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("")
+    shutil.copytree(ROOT / "course_lib", course / "course_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    assert sandbox.course_lib_conflict() is None  # the project's own copy is the installed one
+    with pytest.raises(teacher.CourseError) as refused:
+        teacher.autograde(course, ["ada"], report=lambda line: None)
+    message = str(refused.value)
+    assert f"grading runs {(course / 'course_lib').resolve()}" in message
+    assert f"would import {(ROOT / 'course_lib').resolve()}" in message
+    assert not (course / "autograded").exists()
+
+
+@pytest.mark.skipif(not sandbox.sandbox_available(), reason="needs bubblewrap")
+def test_a_kernel_that_never_starts_leaves_nothing_behind(tmp_path, monkeypatch):
+    """Its sockets folder and control group are removed, and grading says it failed."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from course_lib.autograde_step import GradeInSandbox
+    from course_lib.kernel import SandboxKernelManager
+
+    made = []
+    original = SandboxKernelManager.__init__
+
+    def remember(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(self._sockets)
+
+    monkeypatch.setattr(SandboxKernelManager, "__init__", remember)
+    monkeypatch.setattr(SandboxKernelManager, "format_kernel_cmd",
+                        lambda self, extra_arguments=None: [sys.executable, "-c",
+                                                            "raise SystemExit(3)"])
+    notebook = new_notebook(cells=[new_code_cell("1 + 1")])
+    step = GradeInSandbox(timeout=20, startup_timeout=20)
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        step.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    assert made and not any(folder.exists() for folder in made)
+    assert all(manager.group is None for manager in step._managers)
