@@ -1,8 +1,8 @@
 """Can code in a student's notebook change its own grade? Each trick must score what the
 same work scores without it.
 
-All submissions are graded once, through real nbgrader in the sandbox (about five minutes
-on two cores). Every trick is added to honest but weak work whose exact score is known:
+All submissions are graded once, through real nbgrader in the sandbox, by two workers (about
+ten minutes on two cores). Every trick is added to honest but weak work whose exact score is known:
 a trick that worked would show as points that work did not earn.
 """
 
@@ -84,6 +84,64 @@ FAKE_COURSE_LIB = b'''
 def __getattr__(name):
     return lambda *args, **kwargs: None
 '''
+# Recipes that hide a network trained at home (home.keras) where the grader's retraining
+# would pick it up; each is graded next to its honest twin, the same recipe without it.
+HOME_WEIGHTS = """home = keras.models.load_model("home.keras")
+kernel, bias, dense_kernel, dense_bias = home.get_weights()
+Given = keras.initializers.Constant
+"""
+SMALL_CNN_FROM_HOME = """tuned_model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    layers.Conv2D(8, (3, 3), activation="relu", kernel_initializer=Given(kernel),
+                  bias_initializer=Given(bias), trainable=FROZEN),
+    layers.MaxPooling2D((2, 2)),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax", kernel_initializer=Given(dense_kernel),
+                 bias_initializer=Given(dense_bias), trainable=FROZEN),
+])
+"""
+TUNED_LENGTH = "tuned_epochs = 1\ntuned_batch_size = 64\n"
+
+
+def recipe_from_home(optimizer: str, frozen: bool = False) -> str:
+    """The small CNN, its starting values those of the network trained at home."""
+    return (HOME_WEIGHTS + SMALL_CNN_FROM_HOME.replace("FROZEN", str(not frozen))
+            + f"tuned_model.compile(optimizer={optimizer}, loss='categorical_crossentropy', "
+              "metrics=['accuracy'])\n" + TUNED_LENGTH + PRINT_KERNEL_ACCURACY)
+
+
+# (student, tuned recipe, twin): twin "weak" is the small CNN with a learning rate a million
+# times too small, "short" the small CNN with Adam for one epoch.
+HIDDEN_TRAINING = [
+    ("weights-in-initialisers",
+     recipe_from_home("keras.optimizers.SGD(learning_rate=1e-6)"), "weak"),
+    ("frozen-trained-layers", recipe_from_home("'adam'", frozen=True), "short"),
+    # Each of the two settings alone leaves the weights where they started.
+    ("optimizer-keeps-the-start",
+     recipe_from_home("keras.optimizers.Adam(use_ema=True, ema_momentum=1.0, "
+                      "gradient_accumulation_steps=10**6)"), "short"),
+]
+# After the structure check, a network over the parameter budget takes the tuned one's place.
+BIG_NETWORK_AFTER_THE_RULES = """tuned_model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+    layers.Conv2D(64, (3, 3), activation="relu"), layers.Flatten(),
+    layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax"),
+])
+tuned_model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+tuned_epochs = 8
+"""
+# Heavy but within the parameter budget, one image per batch: one epoch outlasts the budget.
+LONG_EPOCH = """tuned_model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    *[layers.Conv2D(32, (3, 3), padding="same", activation="relu") for _ in range(6)],
+    layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dense(10, activation="softmax"),
+])
+tuned_model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+tuned_epochs = 3
+tuned_batch_size = 1
+"""
+TRAINING_BUDGET = 20  # seconds: c.GradeInSandbox.training_budget_seconds of this course
 SITECUSTOMIZE = b"import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n"
 
 
@@ -114,8 +172,9 @@ def home_trained_network() -> bytes:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    budget = f"c.GradeInSandbox.training_budget_seconds = {TRAINING_BUDGET}"
     course = new_course(tmp_path_factory.mktemp("tricks") / "course",
-                        extra_config="c.Execute.timeout = 120")
+                        extra_config=f"c.Execute.timeout = 120\n{budget}")
     weak = weak_work(course)
     short = {**weak, "tune_model": HONEST_SHORT}
     hand_in(course, "weak", weak)
@@ -125,8 +184,14 @@ def graded(tmp_path_factory):
     hand_in(course, "replaces-module", weak, first=REPLACE_MODULE)
     hand_in(course, "fakes-data", weak, after={"tune_model": FAKE_DATA})
     hand_in(course, "trains-on-test", {**weak, "tune_model": TRAIN_ON_TEST_TOO})
+    home = home_trained_network()
     hand_in(course, "loads-home-network", {**weak, "tune_model": LOAD_FROM_HOME},
-            files={"home.keras": home_trained_network()})
+            files={"home.keras": home})
+    for student, recipe, _ in HIDDEN_TRAINING:
+        hand_in(course, student, {**weak, "tune_model": recipe}, files={"home.keras": home})
+    hand_in(course, "switches-networks", weak,
+            after={"test_tuned_structure": BIG_NETWORK_AFTER_THE_RULES})
+    hand_in(course, "long-epoch", {**weak, "tune_model": LONG_EPOCH})
     hand_in(course, "swallows-errors", wrong_work(), first=SWALLOW_ERRORS)
     hand_in(course, "zero-pass-marks", weak, edits=[("profile = profile_for(source)",
                                                      "profile = profile_for(source)"
@@ -145,7 +210,7 @@ def graded(tmp_path_factory):
                     'load_digit_folder("own_digits")')])
     edit_cell_roles(hand_in(course, "edits-cell-roles", weak, first=REASSIGN_CHECKS))
     students = teacher.submitted_students(course)
-    outcomes = {o.student: o for o in teacher.autograde(course, students)}
+    outcomes = {o.student: o for o in teacher.autograde(course, students, workers=2)}
     return {"course": course, "outcomes": outcomes}
 
 
@@ -167,10 +232,15 @@ def made_up_own_digits(course) -> dict[str, bytes]:
     Image.new("L", (90, 90), 250).save(blank, "PNG")
     with tempfile.TemporaryDirectory() as folder:
         own = demo.write_own_digits(Path(folder))[0].read_bytes()
+    changed = np.asarray(Image.open(io.BytesIO(own)).convert("L")).copy()
+    changed[2, 2] = 255 - changed[2, 2]
+    near_copy = io.BytesIO()
+    Image.fromarray(changed).save(near_copy, "PNG")
     return {"own_digits/4_mine.png": (samples / "four.png").read_bytes(),
             "own_digits/7_mine.jpg": resaved.getvalue(),
             "own_digits/1_mine.png": blank.getvalue(),
-            "own_digits/2_mine.png": own, "own_digits/2_again.png": own}
+            "own_digits/2_mine.png": own, "own_digits/2_again.png": own,
+            "own_digits/3_changed.png": near_copy.getvalue()}
 
 
 def edit_cell_roles(notebook_path) -> None:
@@ -285,13 +355,49 @@ def test_wrong_answers_get_plain_messages(graded):
 
 
 def test_made_up_own_digits_are_not_own_handwriting(graded):
-    """Sample digits (copied, or saved again), a blank page and one own digit twice make five
-    files in own_digits: the edited notebook reads three of them, the grader counts one."""
+    """Sample digits (copied, or saved again), a blank page and one own digit three times
+    (once with a pixel changed) make six files in own_digits: the grader counts one."""
     assert scores(graded, "sample-copies") == {**WEAK_WORK_SCORES, "test_own_digits": 0}
     message = autograded_outputs(graded["course"], "sample-copies")["test_own_digits"][0]
     assert "holds 1 digit picture(s) of your own" in message
     for reason in ("1_mine.png: no digit found in it (it looks blank)",
                    "2_mine.png: the same file as 2_again.png",
+                   "3_changed.png: the same picture as 2_again.png, slightly changed",
                    "4_mine.png: the sample digit four.png again",
                    "7_mine.jpg: the sample digit seven.png again"):
         assert reason in message
+
+
+@pytest.mark.parametrize("student, twin", [(student, twin)
+                                           for student, _, twin in HIDDEN_TRAINING])
+def test_training_hidden_in_the_recipe_earns_nothing(graded, student, twin):
+    """Trained values in the initialisers, frozen layers, an optimizer that keeps or
+    returns to the start: in the kernel the network passes; graded, it scores exactly what
+    the same recipe scores without the trick, and the message names what was reset."""
+    assert kernel_accuracy(graded, student) >= 0.94
+    assert scores(graded, student) == scores(graded, twin)
+    assert scores(graded, student)["test_tuned_accuracy"] == 0
+    message = autograded_outputs(graded["course"], student)["test_tuned_accuracy"][0]
+    assert "The grader used Keras' defaults for what a recipe does not contain" in message
+    assert "kernel_initializer" in message
+
+
+def test_the_rules_and_the_accuracy_judge_the_same_network(graded):
+    """A network over the budget after the structure check earns no accuracy points."""
+    assert scores(graded, "switches-networks") == scores(graded, "weak")
+    message = autograded_outputs(graded["course"], "switches-networks")["test_tuned_accuracy"]
+    assert "more than the budget of 500,000" in message[0]
+    assert "earns no accuracy points either" in message[0]
+
+
+def test_a_long_epoch_ends_within_the_training_budget(graded):
+    """Batch size 1 on a heavy network: stopped inside the first epoch with how far it got,
+    and its grading takes at most the budget and the margin longer than the weak work's."""
+    from course_lib.retrain import HARD_MARGIN_SECONDS
+
+    assert scores(graded, "long-epoch") == scores(graded, "weak")
+    message = autograded_outputs(graded["course"], "long-epoch")["test_tuned_accuracy"][0]
+    assert re.search(rf"budget of {TRAINING_BUDGET} s: the grader's training was stopped "
+                     r"after \d+% of epoch 1 of 3", message), message
+    extra = graded["outcomes"]["long-epoch"].seconds - graded["outcomes"]["weak"].seconds
+    assert extra < TRAINING_BUDGET + HARD_MARGIN_SECONDS, extra
