@@ -13,9 +13,9 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from course_lib.autograde_step import GradeInSandbox
-from course_lib.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
-from course_lib.repairs import ForgetRolesWithoutId, RestoreDeletedCells
+from course_lib.autograder.execute import GradeInSandbox
+from course_lib.autograder.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
+from course_lib.autograder.repairs import ForgetRolesWithoutId, RestoreDeletedCells
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 

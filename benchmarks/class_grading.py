@@ -30,9 +30,9 @@ from common import data_name, prepare, write_table
 
 TRAINING = """
 import time, numpy as np, keras
-from course_lib.data import load_mnist, split_validation
-from course_lib.settings import profile_for
-from course_lib.training import build_reference_cnn
+from course_lib.lesson.data import load_mnist, split_validation
+from course_lib.lesson.settings import profile_for
+from course_lib.teacher.training import build_reference_cnn
 (train_images, train_labels), _, source = load_mnist(quiet=True)
 (x, y), _ = split_validation(train_images, train_labels, profile_for(source).validation_size)
 x = x.reshape(-1, 28, 28, 1).astype("float32") / 255
@@ -64,10 +64,10 @@ def lesson_throughput() -> float:
 
 
 def grade_class_once(course: Path, workers: int) -> float:
-    from course_lib import teacher
+    from course_lib.teacher.autograde import autograde
 
     started = time.perf_counter()
-    outcomes = teacher.autograde(course, workers=workers, force=True, report=lambda _: None)
+    outcomes = autograde(course, workers=workers, force=True, report=lambda _: None)
     if not all(o.ok for o in outcomes):
         raise SystemExit("grading failed: " + "; ".join(o.message for o in outcomes))
     return time.perf_counter() - started
@@ -75,8 +75,8 @@ def grade_class_once(course: Path, workers: int) -> float:
 
 def grade_alone(course: Path, students: list[str], threads: int) -> float:
     """Seconds per submission of one worker limited to ``threads`` cores, alone."""
-    from course_lib import teacher
-    from course_lib.class_grading import thread_limits
+    from course_lib.teacher import course as teacher
+    from course_lib.teacher.workers import thread_limits
 
     started = time.perf_counter()
     for student in students:
@@ -128,10 +128,10 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     prepare(options.data)
 
-    from course_fixtures import new_course
-    from submissions import hand_in, solution
+    from helpers.course import new_course
+    from helpers.submissions import hand_in, solution
 
-    from course_lib.data import load_mnist
+    from course_lib.lesson.data import load_mnist
 
     source = load_mnist(quiet=True)[2]
     lesson, bare = lesson_throughput(), bare_throughput()

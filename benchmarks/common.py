@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def prepare(data: str | None) -> None:
     """Use ``data`` (an idx folder or mnist.npz) or, without it, the embedded sample."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from course_lib.lesson.constants import QUIET_TENSORFLOW
+
+    os.environ.setdefault(*QUIET_TENSORFLOW)
     # nbgrader starts `alembic` and the kernel from PATH.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     if data:

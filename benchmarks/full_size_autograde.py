@@ -16,11 +16,12 @@ therefore its scores do not. Pass another folder or mnist.npz to measure with th
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
@@ -28,7 +29,7 @@ DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
 
 def training_speed(epochs: int = 1) -> float:
     """Images per second of the reference CNN training on the data in use."""
-    from course_lib.training import train_reference
+    from course_lib.teacher.training import train_reference
 
     started = time.perf_counter()
     result = train_reference(epochs=epochs)
@@ -45,12 +46,9 @@ def main(argv: list[str]) -> int:
         print(f"error: {options.data} does not exist. Install Debian's dataset-fashion-mnist "
               "or pass a folder with the MNIST idx files.", file=sys.stderr)
         return 1
-    os.environ["COURSE_MNIST_PATH"] = str(Path(options.data).resolve())
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # nbgrader starts `alembic` and the kernel from PATH.
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    prepare(options.data)
 
-    from course_lib.demo import run_demo
+    from course_lib.teacher.demo import run_demo
 
     speed = training_speed()
     print(f"Reference CNN: {speed:,.0f} training images per second "

@@ -52,11 +52,11 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     prepare(options.data)
 
-    from course_fixtures import new_course
-    from submissions import hand_in, solution
+    from helpers.course import new_course
+    from helpers.submissions import hand_in, solution
 
-    from course_lib import teacher
-    from course_lib.data import load_mnist
+    from course_lib.lesson.data import load_mnist
+    from course_lib.teacher.autograde import autograde
 
     source = load_mnist(quiet=True)[2]
     rows = []
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         hand_in(course, "model-solution", solution(course), full_lesson=True)
         for number in range(options.pairs):
             plain = plain_execution(course, "model-solution")
-            [graded] = teacher.autograde(course, ["model-solution"], report=lambda _: None)
+            [graded] = autograde(course, ["model-solution"], report=lambda _: None)
             if not graded.ok:
                 print(graded.message, file=sys.stderr)
                 return 1

@@ -1,36 +1,70 @@
-"""course_lib: the shared library of the MNIST CNN course.
+"""course_lib: the library of the MNIST CNN course, in three packages, one per audience.
 
-Modules, each with one job:
+* :mod:`course_lib.lesson`, **the students' library**: what the lesson imports (the data,
+  the pictures, own handwriting, the canvas, what a recipe is, and the quick checks the
+  notebook runs itself). The students' package (``course package``) is this package
+  whole, and nothing else of the course.
+* :mod:`course_lib.autograder`, **the grading pipeline**: nbgrader's steps for this
+  course, one module per step in the order nbgrader runs them, and the hidden checks that
+  only the grader's sealed checker runs.
+* :mod:`course_lib.teacher`, **the teacher's tools**: the ``course`` command, collecting
+  submissions, grading a class (here or on a Dask cluster), the demo, the students' package.
 
-* :mod:`course_lib.data`: load MNIST from the best available source; split and prepare it.
-* :mod:`course_lib.mnist_files`: read and check ``mnist.npz`` and idx files.
-* :mod:`course_lib.offline`: put the full set where a classroom without internet finds it.
-* :mod:`course_lib.model`: the networks' shapes and seeding.
-* :mod:`course_lib.architecture`: describe a model and compare it with the reference.
-* :mod:`course_lib.plots`: training curves, digit grids, one prediction's probabilities.
-* :mod:`course_lib.explain`: confusion matrix, mistakes, filters, own digits before/after.
-* :mod:`course_lib.handwriting`: own digits (photos, drawings, text matrices) to MNIST style.
-* :mod:`course_lib.canvas`: the drawing widget that saves a digit into ``own_digits/``.
-* :mod:`course_lib.settings`: training lengths and pass marks per kind of data.
-* :mod:`course_lib.grading`: what the test cells call.
-* :mod:`course_lib.quiet_tensorflow`: TensorFlow without its start-up log lines.
+Each package imports only those before it: the lesson nothing of the others, the
+autograder the lesson, the teacher's tools both.
 
-For teachers only (left out of the students' package, :mod:`course_lib.package`):
-
-* :mod:`course_lib.training`: the reference network, trained the way the lesson does.
-* :mod:`course_lib.autograde_step`: nbgrader's execute step for this course.
-* :mod:`course_lib.handover`, :mod:`course_lib.judge`: answers handed over as data, and
-  the sealed process that checks them.
-* :mod:`course_lib.sandbox`, :mod:`course_lib.kernel`, :mod:`course_lib.limits`: the
-  grading sandbox, its kernel and its resource limits.
-* :mod:`course_lib.repairs`, :mod:`course_lib.feedback`: nbgrader's repairs done right,
-  and feedback that does not quote hidden tests.
-* :mod:`course_lib.teacher`, :mod:`course_lib.collect`, :mod:`course_lib.demo`: the
-  teacher's nbgrader steps, collecting downloads, and the demo.
-* :mod:`course_lib.class_grading`, :mod:`course_lib.cluster`: grading a class with
-  several workers, here or on a Dask cluster.
-* :mod:`course_lib.handwriting_check`: own-handwriting preparation measured on real
-  handwriting from outside MNIST.
-* :mod:`course_lib.cli`: the ``course`` command; :mod:`course_lib.package`: the
-  students' package.
+Notebooks released before the course had packages import ``course_lib.data``,
+``course_lib.grading`` and the like: :data:`OLD_NAMES` keeps those names working.
 """
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+# Old module name -> where it lives now (the first that this installation has).
+OLD_NAMES = {
+    "course_lib.canvas": ("course_lib.lesson.canvas",),
+    "course_lib.data": ("course_lib.lesson.data",),
+    "course_lib.explain": ("course_lib.lesson.explain",),
+    "course_lib.handwriting": ("course_lib.lesson.handwriting",),
+    "course_lib.model": ("course_lib.lesson.model",),
+    "course_lib.plots": ("course_lib.lesson.plots",),
+    "course_lib.quiet_tensorflow": ("course_lib.lesson.quiet_tensorflow",),
+    "course_lib.settings": ("course_lib.lesson.settings",),
+    # Test cells imported visible and hidden checks from one module; students have only
+    # the visible ones.
+    "course_lib.grading": ("course_lib.autograder.checks", "course_lib.lesson.checks"),
+}
+
+
+class _OldNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports an old module name as the module that holds its code now."""
+
+    def find_spec(self, name, path=None, target=None):
+        """A spec for an old name; None for every other name."""
+        if name in OLD_NAMES:
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        """Let Python make a placeholder; :meth:`exec_module` swaps in the real module."""
+        return None
+
+    def exec_module(self, module) -> None:
+        """Put the new module in the old name's place (Python then returns that one)."""
+        for new_name in OLD_NAMES[module.__name__]:
+            try:
+                sys.modules[module.__name__] = importlib.import_module(new_name)
+                return
+            except ModuleNotFoundError as missing:
+                if missing.name != new_name and not new_name.startswith(f"{missing.name}."):
+                    raise
+        raise ModuleNotFoundError(f"No module named {module.__name__!r}",
+                                  name=module.__name__)
+
+
+if not any(isinstance(finder, _OldNames) for finder in sys.meta_path):
+    sys.meta_path.append(_OldNames())

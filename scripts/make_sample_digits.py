@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from course_lib.handwriting import load_digit
+from course_lib.lesson.handwriting import load_digit
 
 OUT = Path("source/mnist_cnn/sample_digits")
 SCALE = 3

@@ -1,0 +1,209 @@
+"""The checker: runs every test cell of a submission in a fresh, sealed process.
+
+Run as ``python -I -m course_lib.autograder.checker FOLDER`` (in the grading sandbox when
+it is available); it loads TensorFlow and the grader's data, waits for "go" on its input,
+then reads the :class:`~course_lib.autograder.handover.CheckRequest` in ``FOLDER``: the
+test cells as the gradebook has them and the values the student's kernel handed over. No
+student code ever runs in this process. It defines the names of
+:data:`~course_lib.autograder.handover.PROVIDED_BY_CHECKER` itself (``np``, ``keras``,
+``layers``, the grader's ``profile``, and ``handed_in_own_digits``: which own digit
+pictures count, :mod:`course_lib.autograder.own_digits`), runs each test cell's code,
+visible and hidden parts, and prints one JSON list of verdicts as its last line.
+
+:class:`Checker` starts it from the grader's side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from course_lib.autograder import own_digits
+from course_lib.autograder.handover import (
+    CellToCheck,
+    CheckRequest,
+    HandedValue,
+    Verdict,
+    load_value,
+    read_verdicts,
+    verdicts_json,
+)
+from course_lib.autograder.limits import ControlGroup, Limits, start_function
+
+MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
+OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
+TIMEOUT_SECONDS = 30 * 60  # all test cells, the tuned network's retraining included
+
+
+class Checker:
+    """The checking process, started early so that it loads TensorFlow and the test data
+    while the student's notebook still runs; :meth:`check` then hands it the cells."""
+
+    def __init__(self, *, sandboxed: bool, limits: Limits, log=None,
+                 training_budget_seconds: float = 0):
+        self.log = log or (lambda message: None)
+        self.training_budget_seconds = training_budget_seconds
+        self.folder = tempfile.TemporaryDirectory(prefix="course-check-")
+        self.request = Path(self.folder.name) / "request"
+        self.request.mkdir()
+        self.group = ControlGroup.create(limits) if sandboxed else None
+        command = [sys.executable, "-I", "-m", MODULE, str(self.request)]
+        environment = None
+        from course_lib.autograder.sandbox import allowed_environment, bwrap_arguments
+
+        if sandboxed:
+            command = [*bwrap_arguments(read_only=[self.request],
+                                        tmp_size_mb=limits.tmp_size_mb), "--", *command]
+        else:
+            scratch = self.folder.name
+            environment = {**allowed_environment(), "HOME": scratch, "TMPDIR": scratch,
+                           "MPLCONFIGDIR": scratch, "KERAS_HOME": scratch,
+                           "IPYTHONDIR": scratch}
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=environment, cwd=self.folder.name,
+            preexec_fn=start_function(limits, self.group))
+
+    def check(self, cells: list[CellToCheck], submission: Path | str) -> list[Verdict]:
+        """Check ``cells`` of the submission in folder ``submission`` (its graded copy).
+
+        A checker that fails fails every cell, with the reason.
+        """
+        grade_ids = [cell.grade_id for cell in cells]
+        CheckRequest(cells, self.training_budget_seconds).write(self.request)
+        own_digits.gather(Path(submission), self.request / OWN_DIGITS)
+        waited = time.perf_counter()
+        try:
+            stdout, stderr = self.process.communicate("go\n", timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            return _all_failed(grade_ids, f"checking took longer than {TIMEOUT_SECONDS} s")
+        finally:
+            self.close()
+        self.log(f"checked {len(cells)} test cells in {time.perf_counter() - waited:.0f} s "
+                 f"(the checker started {waited - self.started:.0f} s before)")
+        lines = stdout.strip().splitlines()
+        if self.process.returncode != 0 or not lines:
+            reason = (stderr.strip().splitlines() or [f"exit code {self.process.returncode}"]
+                      )[-1]
+            self.log(f"the checking process failed: {stderr[-2000:]}")
+            return _all_failed(grade_ids, f"the checking process stopped ({reason})")
+        return read_verdicts(lines[-1], grade_ids)
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and remove what it used."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
+        self.folder.cleanup()
+
+
+def _all_failed(grade_ids: list[str], reason: str) -> list[Verdict]:
+    return [Verdict(g, False, "GradingError", f"Your answers could not be checked: {reason}. "
+                                              "Tell your teacher.") for g in grade_ids]
+
+
+# ---- inside the checking process -------------------------------------------------------
+
+def checker_namespace(handed_in_own_digits: dict | None = None) -> dict:
+    """What every test cell finds defined: exactly the names of ``PROVIDED_BY_CHECKER``.
+
+    Loading the grader's data here, before "go", overlaps it with the student's notebook.
+    """
+    import keras
+    import numpy as np
+    from keras import layers
+
+    from course_lib.autograder import checks
+
+    data = checks.grading_data()
+    checks.prepare_lesson_examples()
+    return {"np": np, "keras": keras, "layers": layers, "profile": data.profile,
+            "handed_in_own_digits": handed_in_own_digits or {},
+            "__builtins__": __builtins__}
+
+
+def run_cell(cell: CellToCheck, folder: Path, base: dict) -> Verdict:
+    """Run one test cell's code with the handed-over values; return its verdict."""
+    handed = cell.handed_over
+    if handed.problem:
+        return Verdict(cell.grade_id, False, "NotChecked",
+                       f"The notebook stopped running before this check: {handed.problem}")
+    if handed.missing:
+        names = ", ".join(f"`{n}`" for n in handed.missing)
+        return Verdict(cell.grade_id, False, "NameError",
+                       f"You have not defined {names} yet: when the notebook got to this "
+                       "check, it had no such variable. Fill in the answer cells above, then "
+                       "run the notebook from the top (Kernel > Restart and Run All).")
+    if handed.refused:
+        name, why = next(iter(handed.refused.items()))
+        return Verdict(cell.grade_id, False, "TypeError",
+                       f"`{name}` could not be handed to the grader: {why}.")
+    namespace = dict(base)
+    for name, value in handed.values.items():
+        try:
+            namespace[name] = _load_once(value, folder)
+        except Exception as error:  # noqa: BLE001 - a value we cannot read is unanswered
+            return Verdict(cell.grade_id, False, "TypeError",
+                           f"`{name}` could not be read by the grader "
+                           f"({type(error).__name__}: {error}).")
+    try:
+        exec(compile(cell.source, f"<test {cell.grade_id}>", "exec"), namespace)  # noqa: S102
+    except BaseException as error:  # noqa: BLE001 - every failure is the cell's verdict
+        return Verdict(cell.grade_id, False, type(error).__name__, str(error))
+    return Verdict(cell.grade_id, True)
+
+
+_loaded: dict[str, object] = {}
+
+
+def _load_once(value: HandedValue, folder: Path):
+    """Load a handed-over value; the same network handed over for several cells once."""
+    if value.kind != "keras":
+        return load_value(value, folder)
+    key = hashlib.sha256((folder / Path(value.file).name).read_bytes()).hexdigest()
+    if key not in _loaded:
+        _loaded[key] = load_value(value, folder)
+    return _loaded[key]
+
+
+def main(argv: list[str]) -> int:
+    """Check the cells of the request in folder ``argv[0]``; print the verdicts as JSON."""
+    if len(argv) != 1:
+        print(f"usage: python -I -m {MODULE} FOLDER", file=sys.stderr)
+        return 2
+    from course_lib.autograder import checks, retrain
+    from course_lib.lesson.constants import QUIET_TENSORFLOW
+
+    os.environ.setdefault(*QUIET_TENSORFLOW)
+    folder = Path(argv[0])
+    # Whatever the checks print (Keras progress, warnings) stays off the verdict line.
+    with contextlib.redirect_stdout(sys.stderr):
+        base = checker_namespace()  # while the student's notebook still runs
+        if sys.stdin.readline().strip() != "go":
+            return 3
+        request = CheckRequest.read(folder)
+        base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
+        checks.set_training_budget(request.training_budget_seconds)
+        verdicts = [run_cell(cell, folder, base) for cell in request.cells]
+    print(verdicts_json(verdicts), flush=True)
+    if retrain.abandoned.is_set():
+        # A training thread still runs and cannot be stopped from outside: end the
+        # process now that the verdicts are out, and the training with it.
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+

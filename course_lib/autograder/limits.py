@@ -1,0 +1,162 @@
+"""Resource limits for a grading process: memory, processes, file size, temporary space.
+
+Two mechanisms, the stronger where the computer allows it:
+
+* a **control group** (Linux cgroup v1 or v2, writable when grading runs as root or with a
+  delegated cgroup): memory (which includes files written to memory-backed folders such as
+  the sandbox's ``/tmp`` and working folder) and the number of processes and threads;
+* **rlimits** otherwise: the address space stands in for memory, and the process count is
+  enforced only when grading does not run as root (Linux exempts root from it).
+
+The file-size limit is always an rlimit: a write past it fails with "File too large".
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one grading kernel (or checking process) may use."""
+
+    memory_mb: int = 6144  # TensorFlow plus the lesson's training needs about 2 GB
+    processes: int = 512  # threads count too; TensorFlow starts a few dozen
+    file_size_mb: int = 256  # the largest single file it may write
+    tmp_size_mb: int = 1024  # its temporary and working folders (memory-backed)
+
+    def describe(self) -> str:
+        """The limits in words, for messages and the grading log."""
+        return (f"{self.memory_mb:,} MB of memory, {self.processes} processes/threads, "
+                f"files up to {self.file_size_mb:,} MB, {self.tmp_size_mb:,} MB of "
+                "temporary space")
+
+
+class ControlGroup:
+    """A throw-away cgroup holding one sandbox; ``None`` from :meth:`create` where unavailable."""
+
+    def __init__(self, folders: list[Path]):
+        self.folders = folders
+
+    @classmethod
+    def create(cls, limits: Limits, cpu_cores: float | None = None) -> ControlGroup | None:
+        """Make a cgroup with the memory and process limits (and, given ``cpu_cores``, a
+        share of the CPU), or return None if we may not."""
+        name = f"course-grading-{uuid.uuid4().hex[:12]}"
+        memory = limits.memory_mb * MB
+        period = 100_000  # microseconds; the quota is cores times this
+        try:
+            if (CGROUP_ROOT / "cgroup.controllers").is_file():  # cgroup v2
+                folder = _v2_parent() / name
+                folder.mkdir()
+                group = cls([folder])
+                (folder / "memory.max").write_text(str(memory))
+                (folder / "memory.swap.max").write_text("0")
+                (folder / "pids.max").write_text(str(limits.processes))
+                if cpu_cores:
+                    (folder / "cpu.max").write_text(f"{int(cpu_cores * period)} {period}")
+                return group
+            memory_root, pids_root = CGROUP_ROOT / "memory", CGROUP_ROOT / "pids"
+            cpu_root = CGROUP_ROOT / "cpu"
+            if not (memory_root / "cgroup.procs").is_file() or \
+                    not (pids_root / "cgroup.procs").is_file():
+                return None
+            folders = [memory_root / name, pids_root / name]
+            if cpu_cores and (cpu_root / "cgroup.procs").is_file():
+                folders.append(cpu_root / name)
+            group = cls(folders)
+            for folder in group.folders:
+                folder.mkdir()
+            (memory_root / name / "memory.limit_in_bytes").write_text(str(memory))
+            swap = memory_root / name / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                swap.write_text(str(memory))
+            (pids_root / name / "pids.max").write_text(str(limits.processes))
+            if cpu_root / name in group.folders:
+                (cpu_root / name / "cpu.cfs_period_us").write_text(str(period))
+                (cpu_root / name / "cpu.cfs_quota_us").write_text(str(int(cpu_cores * period)))
+            return group
+        except OSError:
+            if "group" in locals():
+                group.remove()
+            return None
+
+    def enter(self) -> None:
+        """Move the calling process (and so everything it starts) into this cgroup."""
+        for folder in self.folders:
+            (folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def out_of_memory(self) -> bool:
+        """Did the kernel of this cgroup end a process for using too much memory?"""
+        for folder in self.folders:
+            for name in ("memory.events", "memory.failcnt", "memory.oom_control"):
+                path = folder / name
+                if not path.is_file():
+                    continue
+                text = path.read_text()
+                if name == "memory.failcnt" and text.strip() not in ("", "0"):
+                    return True
+                for line in text.splitlines():
+                    key, _, value = line.partition(" ")
+                    if key in ("oom_kill", "oom") and value.strip() not in ("", "0"):
+                        return True
+        return False
+
+    def remove(self) -> None:
+        """Stop what is left in the cgroup and delete it."""
+        for folder in self.folders:
+            procs = folder / "cgroup.procs"
+            for _ in range(50):
+                try:
+                    pids = [int(p) for p in procs.read_text().split()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
+def _v2_parent() -> Path:
+    """The cgroup v2 folder of this process, where child groups can be made."""
+    line = Path("/proc/self/cgroup").read_text().strip().splitlines()[0]
+    return CGROUP_ROOT / line.partition("::")[2].lstrip("/")
+
+
+def apply_rlimits(limits: Limits, with_group: bool) -> None:
+    """Set the rlimits in the calling process (run between fork and exec)."""
+    size = limits.file_size_mb * MB
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    if not with_group:
+        memory = limits.memory_mb * MB
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if os.geteuid() != 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+
+def start_function(limits: Limits, group: ControlGroup | None):
+    """The function to run in a child process before it starts the sandbox."""
+    def start():
+        entered = False
+        if group is not None:
+            try:
+                group.enter()
+                entered = True
+            except OSError:  # a cgroup we may create but not join: fall back to rlimits
+                pass
+        apply_rlimits(limits, with_group=entered)
+    return start

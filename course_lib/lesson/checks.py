@@ -1,0 +1,292 @@
+"""The checks a student's notebook runs itself: answers checked for form and consistency.
+
+The visible part of every test cell calls these, while the student works; each says what
+was expected, what was found and what to do, and raises ``AssertionError``. They know only
+what the notebook knows. The grader runs every test cell again, visible and hidden parts,
+in its checker, where the hidden checks (:mod:`course_lib.autograder.checks`) measure the
+networks on test data loaded by the grader and retrain the tuned network from its recipe.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from course_lib.lesson.architecture import (
+    READY_MADE_MESSAGE,
+    READY_MADE_NAME,
+    architecture_differences,
+)
+from course_lib.lesson.constants import INPUT_SHAPE, NUM_CLASSES
+from course_lib.lesson.recipe import Recipe, read_recipe
+
+GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
+PROBABILITY_TOLERANCE = 0.01  # answers may be rounded to two decimals
+ACCURACY_TOLERANCE = 0.01
+MIN_OWN_DIGITS = 3
+MAX_EPOCHS = 200
+
+
+def check_architecture(model) -> None:
+    """Check the notebook's model against the lesson's architecture (a quick, visible check)."""
+    require_model(model, "model")
+    if getattr(model, "name", "") == READY_MADE_NAME:
+        raise AssertionError(READY_MADE_MESSAGE)
+    first_difference(architecture_differences(model))
+
+
+def first_difference(differences: list[str]) -> None:
+    """Fail with the first of ``differences`` (saying how many more there are), if any."""
+    if differences:
+        more = f" (and {len(differences) - 1} more difference(s) after you fix this one)" \
+            if len(differences) > 1 else ""
+        raise AssertionError(differences[0] + more)
+
+
+def require_model(model, name: str) -> None:
+    """Fail, saying what to do, unless ``model`` (the variable ``name``) is a Keras model."""
+    if not hasattr(model, "layers") or not hasattr(model, "predict"):
+        raise AssertionError(
+            f"`{name}` should be a Keras model, but it is a {type(model).__name__}. "
+            f"Build it with keras.Sequential([...]) and assign it to `{name}`."
+        )
+
+
+def require(namespace: dict, *names: str) -> None:
+    """Check that the answer variables ``names`` exist; say which are missing, plainly."""
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        listed = ", ".join(f"`{name}`" for name in missing)
+        raise AssertionError(f"You have not defined {listed} yet: fill in the answer cell "
+                             "above this check, run it, then run this check again.")
+
+
+def comparison_answers(train_accuracy, test_accuracy, accuracy_gap, generalises_well):
+    """Assignment 3's four answers checked for form: (float, float, float, bool)."""
+    train_accuracy = expect_fraction("train_accuracy", train_accuracy)
+    test_accuracy = expect_fraction("test_accuracy", test_accuracy)
+    if isinstance(accuracy_gap, (bool, np.bool_)) or \
+            not isinstance(accuracy_gap, (int, float, np.number)):
+        raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
+    return (train_accuracy, test_accuracy, float(accuracy_gap),
+            expect_bool("generalises_well", generalises_well))
+
+
+def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
+                           accuracy_gap, generalises_well) -> None:
+    """Visible check: the comparison against ``history`` and ``test_result``, with values."""
+    train_accuracy, test_accuracy, accuracy_gap, generalises_well = comparison_answers(
+        train_accuracy, test_accuracy, accuracy_gap, generalises_well)
+    last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
+    problems = []
+    if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
+        problems.append(f"train_accuracy is {train_accuracy:.3f}, but the last value of "
+                        f"history.history['accuracy'] is {last_epoch:.3f}")
+    if abs(test_accuracy - float(test_result)) > ACCURACY_TOLERANCE:
+        problems.append(f"test_accuracy is {test_accuracy:.3f}, but test_result is "
+                        f"{float(test_result):.3f}")
+    if abs(float(accuracy_gap) - (train_accuracy - test_accuracy)) > ACCURACY_TOLERANCE:
+        problems.append(f"accuracy_gap is {float(accuracy_gap):.3f}, but train_accuracy - "
+                        f"test_accuracy is {train_accuracy - test_accuracy:.3f}")
+    elif generalises_well != (float(accuracy_gap) <= GAP_LIMIT):
+        problems.append(f"with a gap of {float(accuracy_gap):.3f}, the rule (at most "
+                        f"{GAP_LIMIT}) gives generalises_well = {float(accuracy_gap) <= GAP_LIMIT}")
+    if problems:
+        raise AssertionError("Not consistent yet: " + "; ".join(problems) + ".")
+
+
+def check_own_handwriting(own_files) -> None:
+    """Visible check: at least three digits of the student's own, not only the samples."""
+    own = [name for name in own_files if str(name).startswith("own_digits/")]
+    if len(own) < MIN_OWN_DIGITS:
+        raise AssertionError(
+            f"The network read {len(own)} digit(s) of your own; this assignment needs at "
+            f"least {MIN_OWN_DIGITS}. The sample digits are only for trying the code: put "
+            "photos of digits you wrote into own_digits (e.g. 7_mine.jpg), or draw them on "
+            "the canvas above and save them, then run the notebook again.")
+
+
+def expect_digit(name: str, value) -> int:
+    """Check that an answer is a single digit 0-9 and return it as an int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise AssertionError(
+            f"`{name}` should be a whole number from 0 to 9, but it is {value!r} "
+            f"({type(value).__name__}). Write e.g. `{name} = 3`."
+        )
+    if not 0 <= value <= 9:
+        raise AssertionError(f"`{name}` should be a digit from 0 to 9, but it is {value}.")
+    return int(value)
+
+
+def expect_fraction(name: str, value) -> float:
+    """Check that an answer is a number between 0 and 1 (a probability or an accuracy)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise AssertionError(
+            f"`{name}` should be a number between 0 and 1, but it is {value!r}. "
+            "Write it as a decimal number, e.g. 0.93 (not 93 and not '93%')."
+        )
+    value = float(value)
+    if not 0.0 <= value <= 1.0 or math.isnan(value):
+        hint = " Write a fraction: 93% is 0.93." if 1 < value <= 100 else ""
+        raise AssertionError(f"`{name}` should lie between 0 and 1, but it is {value}.{hint}")
+    return value
+
+
+def expect_bool(name: str, value) -> bool:
+    """Check that an answer is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise AssertionError(
+            f"`{name}` should be True or False (without quotes), but it is {value!r}."
+        )
+    return bool(value)
+
+
+def check_interpretation_quick(predictions, digits: dict, answers: dict) -> None:
+    """Visible check: do the answers agree with ``predictions`` (row 0: example 4, row 1:
+    example 100)? Says which answer disagrees without saying the right value."""
+    rows = {index: np.asarray(predictions)[row] for row, index in enumerate(answers)}
+    problems = interpretation_problems(rows, digits, answers, reveal=False)
+    if problems:
+        raise AssertionError("Look again: " + "; ".join(problems) + ".")
+
+
+def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bool) -> list:
+    """What disagrees between assignment 2's answers and the rows of predictions, in words
+    (with the right values only where ``reveal``: the hidden check may say them)."""
+    problems = []
+    for index, (most_likely, probability, correct) in answers.items():
+        row = rows[index]
+        best = int(row.argmax())
+        most_likely = expect_digit(f"most_likely_{index}", most_likely)
+        probability = expect_fraction(f"probability_{index}", probability)
+        correct = expect_bool(f"correct_{index}", correct)
+        read = expect_digit(f"digit_{index}", digits[index])
+        if most_likely != best:
+            problems.append(f"for example {index} your network finds {best} most likely, not "
+                            f"{most_likely}" if reveal else
+                            f"most_likely_{index} is not the digit with the highest "
+                            f"probability in its row of predictions")
+        elif abs(probability - row[best]) > PROBABILITY_TOLERANCE:
+            problems.append(f"for example {index} the probability of {best} is "
+                            f"{row[best]:.2f}, not {probability:.2f}" if reveal else
+                            f"probability_{index} is not the probability of that digit")
+        if correct != (best == read):
+            problems.append(f"correct_{index} should say whether the network's most likely "
+                            f"digit is the digit you read (digit_{index} = {read})")
+    return problems
+
+
+def check_tuned_model(tuned_model, profile) -> None:
+    """Visible check: the tuned model's rules, exactly as the grader has them.
+
+    Also says which settings the grader will set back to Keras' defaults (initialisers,
+    frozen layers, ...): the grader trains the recipe, not the weights.
+    """
+    require_model(tuned_model, "tuned_model")
+    recipe = read_recipe(tuned_model)
+    raise_recipe_problems(recipe, profile)
+    if recipe.notes:
+        print(recipe.notes_sentence() + " Your own training used them; the grader's will "
+              "not, so its result can differ from yours.")
+
+
+def raise_recipe_problems(recipe: Recipe, profile) -> None:
+    """The tuned network's rules, judged on the network its recipe builds."""
+    units, parameters = None, None
+    if recipe.input_shape == INPUT_SHAPE:
+        network = recipe.build()
+        units, parameters = int(network.outputs[0].shape[-1]), int(network.count_params())
+    found = {"input_shape": list(recipe.input_shape) if recipe.input_shape else None,
+             "layers": [spec.describe() for spec in recipe.layers],
+             "parameters": parameters, "loss": recipe.loss,
+             "optimizer": recipe.optimizer.kind if recipe.optimizer else None}
+    raise_tuned_problems(found, units, profile)
+
+
+def raise_tuned_problems(found: dict, output_units, profile) -> None:
+    """The tuned network's rules on a description of it: every broken rule in one message."""
+    problems = []
+    if found["input_shape"] != list(INPUT_SHAPE):
+        problems.append(f"its input should be (28, 28, 1), not {found['input_shape']}: start "
+                        "with keras.Input(shape=(28, 28, 1))")
+    if not any(layer["type"] == "Conv2D" for layer in found["layers"]):
+        problems.append("it has no Conv2D layer: the tuned model must still be a "
+                        "convolutional network")
+    last = found["layers"][-1] if found["layers"] else {}
+    if output_units != NUM_CLASSES or last.get("activation") != "softmax":
+        problems.append("it should end in Dense(10, activation='softmax')")
+    if found["parameters"] is not None and found["parameters"] > profile.tuned_max_parameters:
+        problems.append(
+            f"it has {found['parameters']:,} parameters, more than the budget of "
+            f"{profile.tuned_max_parameters:,}: most of them sit in the Dense layer after "
+            "Flatten, so use fewer filters in the last Conv2D, add a MaxPooling2D before "
+            "Flatten, or use fewer neurons")
+    if found["optimizer"] is None:
+        problems.append("it is not compiled")
+    elif found["loss"] != "categorical_crossentropy":
+        problems.append(f"it should be compiled with loss='categorical_crossentropy' (the "
+                        f"labels are one-hot), not {found['loss']!r}")
+    if problems:
+        raise AssertionError("Your tuned model does not meet the rules yet: "
+                             + "; ".join(problems) + ".")
+
+
+def report_tuned_validation(tuned_history, profile) -> None:
+    """Quick advice (never a failure): the tuned network's validation accuracy and the mark.
+
+    The pass mark is for the test accuracy, which the grader measures once; while tuning,
+    the validation accuracy is the number to compare attempts by.
+    """
+    values = (getattr(tuned_history, "history", tuned_history) or {}).get("val_accuracy") or []
+    if not values:
+        print("Train with validation_data=(x_validation, y_validation) to see the validation "
+              "accuracy while you tune.")
+        return
+    last = float(values[-1])
+    verdict = "at or above" if last >= profile.tuned_threshold else "below"
+    print(f"Validation accuracy of the tuned network: {last:.3f}, {verdict} the pass mark "
+          f"{profile.tuned_threshold:.2f}. The grader trains your recipe again and measures "
+          "the test accuracy once.")
+
+
+def expect_whole_number(name: str, value, low: int = 1, high: int = 4096) -> int:
+    """Check that an answer is a whole number from ``low`` to ``high`` and return it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise AssertionError(f"`{name}` should be a whole number, but it is {value!r}. "
+                             f"Write e.g. `{name} = 10`.")
+    if not low <= value <= high:
+        raise AssertionError(f"`{name}` should lie between {low} and {high}, but it is "
+                             f"{value}.")
+    return int(value)
+
+
+def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:
+    """Check the own-handwriting answers: shapes, value ranges and consistency."""
+    own_input = np.asarray(own_input)
+    if own_input.ndim != 4 or own_input.shape[1:] != INPUT_SHAPE or len(own_input) == 0:
+        raise AssertionError(
+            f"`own_input` should have shape (n, 28, 28, 1), but it has {own_input.shape}. "
+            "Reshape the images with .reshape(-1, 28, 28, 1)."
+        )
+    if own_input.min() < 0 or own_input.max() > 1:
+        raise AssertionError(
+            f"The values of `own_input` should lie between 0 and 1, like the training "
+            f"images, but they go from {own_input.min()} to {own_input.max()}."
+        )
+    own_predictions = np.asarray(own_predictions)
+    if own_predictions.shape != (len(own_input), NUM_CLASSES):
+        raise AssertionError(
+            f"`own_predictions` should have one row of 10 probabilities per image, shape "
+            f"({len(own_input)}, 10), but it has {own_predictions.shape}. Use model.predict."
+        )
+    if not np.allclose(own_predictions.sum(axis=1), 1.0, atol=1e-3):
+        raise AssertionError("Each row of `own_predictions` should add up to 1 (they are "
+                             "probabilities from the softmax layer).")
+    digits = np.asarray(own_predicted_digits).reshape(-1)
+    if digits.shape != (len(own_input),) or \
+            not np.array_equal(digits, own_predictions.argmax(axis=1)):
+        raise AssertionError(
+            "`own_predicted_digits` should hold, for each image, the digit with the highest "
+            "probability: own_predictions.argmax(axis=1)."
+        )

@@ -1,0 +1,193 @@
+"""Grade a whole class: the coordinator of ``course autograde``, resumable.
+
+One gradebook, one writer. :mod:`~course_lib.teacher.plan` decides who is graded and by how
+many workers; with one worker each submission is graded in place, otherwise the workers
+(:mod:`~course_lib.teacher.workers`, threads here or the machines of a Dask cluster,
+:mod:`~course_lib.teacher.cluster`) grade in scratch copies and bring back the graded
+notebook. The coordinator then records each result in the real course with a second
+``nbgrader autograde`` that replays the worker's graded notebook instead of running it
+(``GradeInSandbox.replay_folder``), so nbgrader itself writes the gradebook, one student at
+a time, and the scores are exactly those of grading in place. Progress is reported as it
+goes (:mod:`~course_lib.teacher.progress`); a submission graded before and unchanged since
+is skipped (unless ``force``), so a run that was stopped half-way resumes where it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import contextmanager
+from pathlib import Path
+
+from course_lib.autograder.sandbox import course_lib_conflict
+from course_lib.teacher import records
+from course_lib.teacher.course import (
+    ASSIGNMENT,
+    CourseError,
+    GradingOutcome,
+    autograde_one,
+    gradebook_url,
+    require_course,
+    sandbox_arguments,
+    submitted_students,
+)
+from course_lib.teacher.plan import plan
+from course_lib.teacher.progress import Progress
+from course_lib.teacher.workers import (
+    WorkerResult,
+    grade_packed,
+    local_executor,
+    pack_course,
+    pack_submission,
+    thread_limits,
+)
+
+RESULTS = ".grading-results"  # in the course folder: graded notebooks waiting to be recorded
+
+
+def autograde(course_dir: Path, students: list[str] | None = None, *,
+              assignment: str = ASSIGNMENT, workers: int | None = 1, force: bool = True,
+              unsandboxed: bool = False, report=print,
+              scheduler: str | None = None) -> list[GradingOutcome]:
+    """Grade the class; report progress; return one outcome per student graded now.
+
+    Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
+    knowingly; each student's grading record then says so. ``scheduler``: the address of a
+    Dask scheduler (``tcp://HOST:8786``) whose workers grade the submissions; ``workers``
+    is then how many are sent at once. A failure is reported and the rest go on.
+    """
+    course_dir = require_course(course_dir)
+    _require_one_course_lib(course_dir)
+    students = students or submitted_students(course_dir, assignment)
+    if not students:
+        raise CourseError(f"No submissions found in {course_dir / 'submitted'}/*/"
+                          f"{assignment}. Run `course collect` first.")
+    extra = sandbox_arguments(unsandboxed, report)
+    the_plan = plan(course_dir, students, assignment, workers, force)
+    if scheduler:
+        from course_lib.teacher.cluster import cluster_size
+
+        the_plan.workers = max(1, min(workers or cluster_size(scheduler),
+                                      len(the_plan.students) or 1))
+    if the_plan.skipped:
+        report(f"Skipping {len(the_plan.skipped)} submission(s) graded before and unchanged "
+               f"since ({', '.join(the_plan.skipped)}); --force grades them again.")
+    if not the_plan.students:
+        return []
+    report(f"Grading {len(the_plan.students)} submission(s) with {the_plan.workers} "
+           + (f"task(s) at once on the Dask cluster at {scheduler}." if scheduler else
+              f"worker(s), {the_plan.threads_per_worker} thread(s) each."))
+    for student in the_plan.students:
+        # Until it is graded again, a submission counts as not graded: a run stopped
+        # half-way grades it again next time.
+        records.forget_grading_record(course_dir, student, assignment)
+    progress = Progress(len(the_plan.students), report)
+    if the_plan.workers == 1 and not scheduler:
+        outcomes = []
+        for student in the_plan.students:
+            progress.started(student)
+            outcome = autograde_one(course_dir, student, assignment, extra)
+            _record(course_dir, assignment, outcome, extra, graded_in_place=True)
+            progress.finished(outcome)
+            outcomes.append(outcome)
+    else:
+        outcomes = _grade_by_workers(course_dir, the_plan, assignment, extra, progress,
+                                     scheduler)
+    progress.summary(outcomes)
+    return outcomes
+
+
+def _require_one_course_lib(course_dir: Path) -> None:
+    # nbgrader, started in the course folder, imports a course_lib found there first.
+    own_copy = Path(course_dir) / "course_lib"
+    conflict = course_lib_conflict(own_copy if (own_copy / "__init__.py").is_file() else None)
+    if conflict:
+        raise CourseError(f"Not grading: {conflict}.")
+
+
+@contextmanager
+def _executor(course_dir: Path, the_plan, assignment: str, scheduler: str | None):
+    """The workers' executor, the packed course as they take it, and their environment."""
+    course = pack_course(course_dir, assignment)
+    if scheduler:
+        from course_lib.teacher.cluster import cluster_executor
+
+        with cluster_executor(scheduler, course) as (executor, shared):
+            yield executor, shared, None
+    else:
+        with local_executor(the_plan.workers) as executor:
+            yield executor, course, thread_limits(the_plan.threads_per_worker)
+
+
+def _grade_by_workers(course_dir, the_plan, assignment, extra, progress, scheduler=None):
+    """Grade on the workers; record each result as it comes back."""
+    outcomes = []
+    with _executor(course_dir, the_plan, assignment, scheduler) as (executor, course,
+                                                                     environment):
+        running, waiting = {}, list(the_plan.students)
+        while waiting or running:
+            while waiting and len(running) < the_plan.workers:
+                student = waiting.pop(0)
+                progress.started(student)
+                future = executor.submit(grade_packed, course,
+                                         pack_submission(course_dir, student, assignment),
+                                         student, assignment, extra, environment)
+                running[future] = student
+            done = wait(list(running), return_when=FIRST_COMPLETED).done
+            for future in done:
+                student = running.pop(future)
+                outcome = _receive(course_dir, student, future)
+                # The coordinator alone writes the gradebook, one student at a time.
+                outcome = _record(course_dir, assignment, outcome, extra,
+                                  graded_in_place=False)
+                progress.finished(outcome)
+                outcomes.append(outcome)
+    return outcomes
+
+
+def _receive(course_dir: Path, student: str, future) -> GradingOutcome:
+    """A worker's result as an outcome; its graded notebooks put where they are recorded."""
+    try:
+        result: WorkerResult = future.result()
+    except Exception as error:  # noqa: BLE001 - a lost worker fails this student only
+        return GradingOutcome(student, False, 0.0,
+                              f"the worker failed: {type(error).__name__}: {error}")
+    if result.ok:
+        results = Path(course_dir) / RESULTS / student
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True)
+        for name, data in result.notebooks.items():
+            (results / Path(name).name).write_bytes(data)
+    return GradingOutcome(student, result.ok, result.seconds, result.message)
+
+
+def _record(course_dir: Path, assignment: str, outcome: GradingOutcome, extra: list[str],
+            graded_in_place: bool) -> GradingOutcome:
+    """Record a worker's result in the real gradebook (unless graded in place already)."""
+    if not outcome.ok and not graded_in_place:
+        _note_submission(course_dir, outcome.student, assignment)
+    if outcome.ok and not graded_in_place:
+        results = Path(course_dir) / RESULTS / outcome.student
+        started = time.perf_counter()
+        recording = autograde_one(course_dir, outcome.student, assignment,
+                                  [*extra, f"--GradeInSandbox.replay_folder={results}"])
+        shutil.rmtree(results, ignore_errors=True)
+        outcome.seconds += time.perf_counter() - started
+        if not recording.ok:
+            outcome.ok, outcome.message = False, recording.message
+    if outcome.ok:
+        records.write_grading_record(
+            course_dir, outcome.student, assignment, sandboxed=not extra,
+            submission=records.submission_digest(course_dir, outcome.student, assignment))
+    return outcome
+
+
+def _note_submission(course_dir: Path, student: str, assignment: str) -> None:
+    """A submission the worker could not grade is in the gradebook all the same (with no
+    scores), as when nbgrader fails in place."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(course_dir)) as book:
+        book.update_or_create_student(student)
+        book.update_or_create_submission(assignment, student)

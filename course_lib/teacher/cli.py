@@ -1,0 +1,264 @@
+"""course: the teacher's tasks with this course's defaults.
+
+    course demo                      the whole cycle on three demo students, in demo/
+    course generate                  nbgrader generate_assignment: source/ -> release/
+    course collect ZIP_OR_FOLDER...  downloads from a learning platform -> submitted/
+    course autograde [STUDENT...]    nbgrader autograde, one student at a time
+    course feedback                  nbgrader generate_feedback -> feedback/
+    course return [--moodle|--canvas FILE]  grades and feedback back to the students
+    course export [CSV]              nbgrader export -> grades.csv
+    course summary                   scores per student and per graded cell
+    course data status|fetch|import  see or prepare the MNIST data
+    course reference                 train the lesson's network here, report its accuracy
+
+Run them in the course folder (the one with nbgrader_config.py), or pass --course DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from course_lib.lesson.constants import QUIET_TENSORFLOW
+from course_lib.lesson.mnist_files import MnistFileError
+from course_lib.teacher.course import ASSIGNMENT, CourseError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``course`` with ``argv`` (default: the command line); return the exit code."""
+    os.environ.setdefault(*QUIET_TENSORFLOW)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if not hasattr(options, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return options.run(options) or 0
+    except (MnistFileError, CourseError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the command line of ``course``."""
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course", type=Path, default=Path("."),
+                        help="the course folder (default: the current folder)")
+    commands = parser.add_subparsers(title="commands")
+
+    commands.add_parser("generate", help="make the student version in release/").set_defaults(
+        run=_generate)
+    collect = commands.add_parser("collect", help="collect downloaded submissions")
+    collect.add_argument("sources", nargs="+", type=Path, help="zip files or folders")
+    collect.set_defaults(run=_collect)
+    grade = commands.add_parser("autograde", help="grade submissions, several at once")
+    grade.add_argument("students", nargs="*", help="only these students (default: all)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once (default: what this computer's cores "
+                            "and memory allow)")
+    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                       help="grade on the Dask cluster of this scheduler (see README)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again submissions already graded and unchanged since")
+    grade.add_argument("--unsandboxed", action="store_true",
+                       help="grade even where the sandbox cannot run (student code then "
+                            "runs with your rights)")
+    grade.set_defaults(run=_autograde)
+    commands.add_parser("feedback", help="write feedback pages").set_defaults(run=_feedback)
+    returning = commands.add_parser(
+        "return", help="grades and feedback back to the students: the classroom server's "
+                       "exchange, or files for Moodle or Canvas")
+    route = returning.add_mutually_exclusive_group()
+    route.add_argument("--moodle", type=Path, metavar="WORKSHEET.csv",
+                       help="fill this grading worksheet downloaded from the Moodle "
+                            "assignment, and zip the feedback pages for its upload")
+    route.add_argument("--canvas", type=Path, metavar="EXPORT.csv",
+                       help="make Canvas' gradebook import from this gradebook export, and "
+                            "zip the feedback pages for 'Re-upload submissions'")
+    returning.add_argument("--column", default=None,
+                           help="Canvas: the assignment's column, e.g. 'MNIST CNN (1234)', "
+                                "when the export has several")
+    returning.add_argument("--into", type=Path, default=None,
+                           help="folder for the files (default: the course folder)")
+    returning.set_defaults(run=_return)
+    export = commands.add_parser("export", help="export grades to CSV")
+    export.add_argument("csv", nargs="?", type=Path, help="where (default: grades.csv)")
+    export.set_defaults(run=_export)
+    commands.add_parser("summary", help="print the scores").set_defaults(run=_summary)
+    demo = commands.add_parser("demo", help="the whole cycle on three demo students")
+    demo.add_argument("--into", type=Path, default=Path("demo"),
+                      help="folder for the demo course (default: demo/, replaced each time)")
+    demo.set_defaults(run=_demo)
+
+    data = commands.add_parser("data", help="see or prepare the MNIST data").add_subparsers(
+        title="data commands"
+    )
+    data.add_parser("status", help="say which MNIST the course uses here").set_defaults(
+        run=_data_status
+    )
+    data.add_parser("fetch", help="download the full MNIST once (needs internet)").set_defaults(
+        run=_data_fetch
+    )
+    importer = data.add_parser("import", help="check a copied MNIST and store it for the course")
+    importer.add_argument("path", help="a keras-style mnist.npz, or a folder with the idx files")
+    importer.set_defaults(run=_data_import)
+
+    package = commands.add_parser(
+        "package", help="build the students' package: course_lib as a wheel, nothing else")
+    package.add_argument("--into", type=Path, default=Path("dist"),
+                         help="folder for the wheel (default: dist/)")
+    package.set_defaults(run=_package)
+
+    reference = commands.add_parser(
+        "reference", help="train the lesson's reference CNN here and report its test accuracy"
+    )
+    reference.add_argument("--epochs", type=int, default=None,
+                           help="epochs to train (default: the data profile's)")
+    reference.set_defaults(run=_reference)
+    return parser
+
+
+def _generate(options) -> int:
+    from course_lib.teacher import course
+
+    folder = course.generate(options.course)
+    print(f"The student version is in {folder}.")
+    return 0
+
+
+def _collect(options) -> int:
+    from course_lib.teacher.collect import collect
+    from course_lib.teacher.course import require_course
+
+    result = collect(options.sources, require_course(options.course), ASSIGNMENT)
+    for problem in result.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    if not result.students:
+        print("Collected no submissions.")
+        return 1
+    print(f"Collected {len(result.students)} submission(s): {', '.join(result.students)}")
+    return 0
+
+
+def _autograde(options) -> int:
+    from course_lib.teacher.autograde import autograde
+
+    outcomes = autograde(options.course, options.students or None,
+                         unsandboxed=options.unsandboxed, workers=options.workers,
+                         force=options.force, scheduler=options.scheduler)
+    return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def _feedback(options) -> int:
+    from course_lib.teacher import course
+
+    pages = course.feedback(options.course)
+    print(f"Wrote {len(pages)} feedback page(s) in {options.course / 'feedback'}.")
+    return 0
+
+
+def _return(options) -> int:
+    from course_lib.teacher import returns
+
+    if options.moodle:
+        done = returns.return_to_moodle(options.course, options.moodle, options.into)
+        upload = ("In the Moodle assignment: View all submissions ▸ Grading action ▸ Upload "
+                  "grading worksheet (the .csv), then Upload multiple feedback files in a "
+                  "zip (the .zip).")
+    elif options.canvas:
+        done = returns.return_to_canvas(options.course, options.canvas, options.into,
+                                        column=options.column)
+        upload = ("In Canvas: Grades ▸ Import (the .csv), then in the assignment's column "
+                  "menu: Re-upload Submissions (the .zip).")
+    else:
+        done = returns.release_feedback(options.course)
+        upload = ""
+    for note in done.notes:
+        print(f"note: {note}")
+    for path in done.files if options.moodle or options.canvas else []:
+        print(f"Wrote {path}")
+    if upload:
+        print(upload)
+    return 0
+
+
+def _export(options) -> int:
+    from course_lib.teacher import course
+
+    print(f"Grades written to {course.export(options.course, options.csv)}.")
+    return 0
+
+
+def _summary(options) -> int:
+    from course_lib.teacher.summary import format_table, score_table
+
+    print(format_table(*score_table(options.course)))
+    return 0
+
+
+def _package(options) -> int:
+    from course_lib.teacher.package import build_student_wheel
+
+    wheel = build_student_wheel(options.into)
+    print(f"The students' package is {wheel}.\nStudents (or the JupyterHub's environment) "
+          f"install it with: pip install {wheel.name}")
+    return 0
+
+
+def _demo(options) -> int:
+    from course_lib.teacher.demo import run_demo
+
+    result = run_demo(options.course, options.into)
+    return 0 if all(outcome.ok for outcome in result["outcomes"]) else 1
+
+
+def _data_status(options) -> int:
+    from course_lib.lesson.offline import describe_available_data
+
+    print(describe_available_data())
+    return 0
+
+
+def _data_fetch(options) -> int:
+    from course_lib.lesson.offline import fetch_full_set
+
+    try:
+        path = fetch_full_set()
+    except MnistFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a network failure, told in plain words
+        print(f"error: the download failed ({error}). Connect to the internet and try again, "
+              "or copy mnist.npz from another computer and run `course data import PATH`.",
+              file=sys.stderr)
+        return 1
+    print(f"The full MNIST is stored in {path}; the course will use it from now on.")
+    return 0
+
+
+def _data_import(options) -> int:
+    from course_lib.lesson.offline import import_full_set
+
+    path = import_full_set(options.path)
+    print(f"Checked {options.path} and stored it as {path}; the course will use it from now on.")
+    return 0
+
+
+def _reference(options) -> int:
+    from course_lib.teacher.training import train_reference
+
+    started = time.perf_counter()
+    result = train_reference(epochs=options.epochs)
+    print(
+        f"Reference CNN on {result['source']}: {result['epochs']} epochs on "
+        f"{result['train_size']:,} images, test accuracy {result['test_accuracy']:.3f} "
+        f"({time.perf_counter() - started:.0f} s)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The nbgrader steps in a course folder, with this course's defaults.
+
+Each step runs the real ``nbgrader`` command in the course folder, so what works here also
+works typed by hand: generate, one student's autograde (in its own process, so that a
+submission that crashes, hangs or fills the memory costs only that student's grade),
+feedback and export. The course's folders and its gradebook come from its own
+``nbgrader_config.py``, through nbgrader's ``CourseDirectory``.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_lib.lesson.constants import QUIET_TENSORFLOW
+
+ASSIGNMENT = "mnist_cnn"
+STUDENT_TIMEOUT_SECONDS = 45 * 60  # a whole submission; cells have their own 10-minute limit
+
+
+class CourseError(RuntimeError):
+    """A teacher's step could not be done; the message says why and what to do."""
+
+
+def require_course(course_dir: Path) -> Path:
+    """Return ``course_dir`` if it is a course folder; otherwise say how to get into one."""
+    course_dir = Path(course_dir)
+    if not (course_dir / "nbgrader_config.py").is_file():
+        raise CourseError(f"{course_dir.resolve()} is not a course folder: it has no "
+                          "nbgrader_config.py. Go to the course folder, or pass --course DIR.")
+    return course_dir
+
+
+def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None,
+             environment: dict | None = None):
+    """Run ``nbgrader ARGUMENTS`` in ``course_dir``; return the finished process."""
+    course_dir = require_course(course_dir)
+    environment = {**os.environ, **(environment or {})}
+    # nbgrader starts `alembic` and the kernel from PATH; put this environment's first.
+    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                           environment.get("PATH", "")])
+    environment.setdefault(*QUIET_TENSORFLOW)
+    command = [sys.executable, "-m", "nbgrader", *arguments]
+    return subprocess.run(command, cwd=course_dir, env=environment, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def course_config(course_dir: Path):
+    """The settings of the course's nbgrader_config.py, as nbgrader reads them."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course_dir = require_course(course_dir).resolve()
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+
+
+def course_directory(course_dir: Path):
+    """nbgrader's ``CourseDirectory`` with the settings of the course's nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=course_config(course_dir),
+                           root=str(Path(course_dir).resolve()))
+
+
+def gradebook_url(course_dir: Path) -> str:
+    """The gradebook's database URL: ``CourseDirectory.db_url`` of the course's settings
+    (e.g. PostgreSQL), or nbgrader's default, ``gradebook.db`` in the course folder."""
+    return course_directory(course_dir).db_url
+
+
+def step_folder(course_dir: Path, step: str, student: str = ".",
+                assignment: str = ASSIGNMENT) -> Path:
+    """Where nbgrader keeps ``step`` (``submitted``, ``autograded``, ``feedback``, ...) of a
+    student's assignment in this course, as its settings say."""
+    directory = course_directory(course_dir)
+    name = getattr(directory, f"{step}_directory")
+    return Path(directory.format_path(name, student, assignment))
+
+
+def checked(course_dir: Path, *arguments: str):
+    """Run ``nbgrader ARGUMENTS``; raise :class:`CourseError` with its last lines if it fails."""
+    done = nbgrader(course_dir, *arguments)
+    if done.returncode != 0:
+        raise CourseError(f"`nbgrader {' '.join(arguments)}` failed:\n{output_tail(done)}")
+    return done
+
+
+def output_tail(done, lines: int = 15) -> str:
+    """The last ``lines`` lines of what a finished process printed."""
+    text = (done.stdout or "") + (done.stderr or "")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def generate(course_dir: Path, assignment: str = ASSIGNMENT) -> Path:
+    """Generate the student version in ``release/`` from ``source/``; return its folder."""
+    checked(course_dir, "generate_assignment", assignment, "--force")
+    return step_folder(course_dir, "release", assignment=assignment)
+
+
+def submitted_students(course_dir: Path, assignment: str = ASSIGNMENT) -> list[str]:
+    """The students with a submission of ``assignment`` in ``submitted/``."""
+    pattern = step_folder(course_dir, "submitted", student="*", assignment=assignment)
+    return sorted(Path(p).parent.name for p in glob.glob(str(pattern)) if Path(p).is_dir())
+
+
+@dataclass
+class GradingOutcome:
+    """How autograding one student's submission went."""
+
+    student: str
+    ok: bool
+    seconds: float
+    message: str = ""
+
+
+def sandbox_arguments(unsandboxed: bool, report=print) -> list[str]:
+    """nbgrader's arguments for this computer's sandbox; refuse, or warn loudly, without."""
+    from course_lib.autograder.sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and not unsandboxed:
+        raise CourseError(f"Not grading: {problem}. Without the sandbox, student code runs "
+                          "with your rights and can read or change the course folder. "
+                          "Install bubblewrap, or grade knowingly with `course autograde "
+                          "--unsandboxed`.")
+    if not problem:
+        return []
+    report("!" * 78 + f"\n! GRADING WITHOUT A SANDBOX: {problem}.\n! Student code runs "
+           "with your rights; the scores are still judged outside the\n! student's "
+           "kernel, but a hostile notebook can change files.\n" + "!" * 78)
+    return ["--GradeInSandbox.require_sandbox=False"]
+
+
+def autograde_one(course_dir: Path, student: str, assignment: str, extra: list[str],
+                  environment: dict | None = None) -> GradingOutcome:
+    """One ``nbgrader autograde`` run for one student; its outcome, never an exception."""
+    started = time.perf_counter()
+    try:
+        done = nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
+                        *extra, timeout=STUDENT_TIMEOUT_SECONDS, environment=environment)
+        ok, message = done.returncode == 0, "" if done.returncode == 0 else output_tail(done, 8)
+    except subprocess.TimeoutExpired:
+        ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
+    return GradingOutcome(student, ok, time.perf_counter() - started, message)
+
+
+def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:
+    """Write an HTML feedback page per graded student into ``feedback/``; return them."""
+    checked(course_dir, "generate_feedback", assignment, "--force")
+    pages = step_folder(course_dir, "feedback", student="*", assignment=assignment)
+    return sorted(Path(p) for p in glob.glob(str(pages / "*.html")))
+
+
+def export(course_dir: Path, path: Path | None = None) -> Path:
+    """Export all grades to a CSV file (default ``grades.csv`` in the course folder)."""
+    path = Path(path or Path(course_dir) / "grades.csv").resolve()
+    checked(course_dir, "export", "--to", str(path))
+    return path
+
+
+def read_grades_csv(path: Path) -> list[dict]:
+    """Read the CSV written by :func:`export` as a list of rows."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

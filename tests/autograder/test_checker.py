@@ -1,0 +1,108 @@
+"""Does the checker turn each test cell, with the values handed over, into a fair verdict,
+and stop a training that outlasts its budget?"""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_lib.autograder import checker, own_digits
+from course_lib.autograder.handover import (
+    PROVIDED_BY_CHECKER,
+    CellToCheck,
+    CheckRequest,
+    HandedOver,
+    HandedValue,
+)
+
+BASE = {"np": np, "__builtins__": __builtins__}
+TEST = '"""Is x three?"""\nassert x == 3, f"x should be 3, but it is {x}"\n'
+
+
+def checked(tmp_path: Path, handed_over: HandedOver, source: str = TEST):
+    """Write a one-cell request as the grader does, read it back, run the cell."""
+    CheckRequest([CellToCheck("test_x", source, handed_over)]).write(tmp_path)
+    [cell] = CheckRequest.read(tmp_path).cells
+    return checker.run_cell(cell, tmp_path, BASE)
+
+
+def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_cells_message(tmp_path):
+    assert checked(tmp_path, HandedOver({"x": HandedValue("json", 3)})).passed
+    verdict = checked(tmp_path, HandedOver({"x": HandedValue("json", 4)}))
+    assert (verdict.passed, verdict.ename, verdict.message) == (
+        False, "AssertionError", "x should be 3, but it is 4")
+
+
+@pytest.mark.parametrize("handed_over, ename, message", [
+    (HandedOver(missing=["x"]), "NameError", "You have not defined `x` yet"),
+    (HandedOver(refused={"x": "it is a function"}), "TypeError",
+     "`x` could not be handed to the grader: it is a function."),
+    (HandedOver(problem="the Python kernel died in cell 7"), "NotChecked",
+     "The notebook stopped running before this check: the Python kernel died in cell 7"),
+    (HandedOver({"x": HandedValue("npy", base64.b64encode(b"not an array").decode())}),
+     "TypeError", "`x` could not be read by the grader"),
+])
+def test_what_could_not_be_handed_over_is_said_plainly(tmp_path, handed_over, ename, message):
+    verdict = checked(tmp_path, handed_over)
+    assert not verdict.passed and verdict.ename == ename and message in verdict.message
+
+
+def test_arrays_arrive_as_arrays(tmp_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.full((2, 2), 3))
+    data = base64.b64encode(buffer.getvalue()).decode()
+    assert checked(tmp_path, HandedOver({"x": HandedValue("npy", data)}),
+                   "assert x.shape == (2, 2) and (x == 3).all()").passed
+
+
+@pytest.mark.slow
+def test_the_checker_defines_exactly_the_names_it_promises(isolated_data):
+    """What the handover never asks the kernel for is what the checker provides."""
+    namespace = checker.checker_namespace()
+    assert set(namespace) - {"__builtins__"} == PROVIDED_BY_CHECKER
+
+
+@pytest.mark.slow
+def test_a_batch_longer_than_the_budget_is_given_up_on(tmp_path):
+    """One batch of a heavy network outlasts the whole budget: the checker answers within
+    the budget and the margin after "go", says how far training got, and ends."""
+    import keras
+    from keras import layers
+
+    from course_lib.autograder.retrain import HARD_MARGIN_SECONDS
+
+    heavy = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        *[layers.Conv2D(64, 3, padding="same", activation="relu") for _ in range(6)],
+        layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
+    heavy.compile(optimizer="adam", loss="categorical_crossentropy")
+    heavy.save(tmp_path / "heavy.keras")
+    network = base64.b64encode((tmp_path / "heavy.keras").read_bytes()).decode()
+    request = tmp_path / "request"
+    budget = 2
+    CheckRequest([CellToCheck(
+        "test_tuned_accuracy",
+        "from course_lib.autograder.checks import check_tuned_accuracy\n"
+        "check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size)\n",
+        HandedOver({"tuned_model": HandedValue("keras", network),
+                    "tuned_epochs": HandedValue("json", 1),
+                    "tuned_batch_size": HandedValue("json", 4096)}))], budget).write(request)
+    (tmp_path / "submission").mkdir()
+    own_digits.gather(tmp_path / "submission", request / checker.OWN_DIGITS)
+    process = subprocess.Popen([sys.executable, "-I", "-m", checker.MODULE, str(request)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(15)  # the checker loads TensorFlow and the data before "go"
+    started = time.perf_counter()
+    out, _ = process.communicate("go\n", timeout=120)
+    took = time.perf_counter() - started
+    [verdict] = __import__("json").loads(out.strip().splitlines()[-1])
+    assert "stopped after 0% of epoch 1 of 1" in verdict["message"], verdict
+    assert took < budget + HARD_MARGIN_SECONDS + 5, took

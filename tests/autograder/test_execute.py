@@ -1,0 +1,83 @@
+"""Does the execute step run a notebook to the end whatever it does, hand each test cell's
+values to the checker, and keep outputs within bounds? A plain kernel stands in for the
+sandboxed one and a stand-in for the checker records what it is given."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbgrader.tests import create_grade_cell
+
+from course_lib.autograder import execute
+from course_lib.autograder.execute import OUTPUT_BYTES_PER_CELL, GradeInSandbox
+from course_lib.autograder.handover import Verdict
+
+
+class RecordingChecker:
+    """Passes every cell and remembers what it was asked."""
+
+    asked: list = []
+
+    def __init__(self, **options):
+        RecordingChecker.asked = []
+
+    def check(self, cells, submission):
+        RecordingChecker.asked = cells
+        return [Verdict(cell.grade_id, True) for cell in cells]
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    """Grade a notebook with the execute step, unsandboxed, on a plain Python kernel."""
+    monkeypatch.setattr(execute, "Checker", RecordingChecker)
+
+    def grade(cells, **options):
+        notebook = new_notebook(cells=cells, metadata={"kernelspec": {
+            "name": "python3", "display_name": "Python 3", "language": "python"}})
+        step = GradeInSandbox(require_sandbox=False, timeout=60, **options)
+        graded, _ = step.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+        return graded
+    return grade
+
+
+def test_test_cells_hand_over_what_they_read_and_never_run_in_the_kernel(run):
+    graded = run([new_code_cell("x = 3"),
+                  create_grade_cell("assert x == 3\nprint('ran in the kernel')", "code",
+                                    "test_x", 1)])
+    [asked] = RecordingChecker.asked
+    assert asked.grade_id == "test_x" and asked.handed_over.values["x"].data == 3
+    assert graded.cells[1].outputs == []  # the verdict: passed, nothing printed
+
+
+def test_a_kernel_that_dies_keeps_what_ran_and_says_where_it_stopped(run):
+    graded = run([new_code_cell("x = 3"),
+                  create_grade_cell("assert x == 3", "code", "test_before", 1),
+                  new_code_cell("import os\nos._exit(1)"),
+                  create_grade_cell("assert x == 3", "code", "test_after", 1)])
+    before, after = RecordingChecker.asked
+    assert before.handed_over.problem is None and "x" in before.handed_over.values
+    assert "the Python kernel died in cell 3" in after.handed_over.problem
+    [died] = graded.cells[2].outputs
+    assert died["ename"] == "KernelDied"
+    assert died["evalue"].startswith("The notebook stopped running here")
+
+
+def test_a_flood_of_output_is_cut(run):
+    graded = run([new_code_cell("for _ in range(4000):\n    print('x' * 1000)")])
+    text = "".join(output.get("text", "") for output in graded.cells[0].outputs)
+    assert "[output cut: this cell printed too much]" in text
+    assert len(text) < OUTPUT_BYTES_PER_CELL + 10_000
+
+
+def test_a_replay_of_another_version_of_the_notebook_is_refused(tmp_path):
+    """The coordinator records a worker's graded copy only if it is of this very notebook."""
+    worker_copy = new_notebook(cells=[new_code_cell("x = 4")])
+    nbformat.write(worker_copy, tmp_path / "lesson.ipynb")
+    step = GradeInSandbox(replay_folder=str(tmp_path))
+    with pytest.raises(RuntimeError, match="of another version of this notebook"):
+        step.preprocess(new_notebook(cells=[new_code_cell("x = 3")]),
+                        {"unique_key": "lesson", "metadata": {"path": str(tmp_path)}})

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: course folders, submissions, data files, servers."""

@@ -1,0 +1,54 @@
+"""Helpers for tests that run real nbgrader commands on a temporary copy of the course."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from course_lib.teacher import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "mnist_cnn.ipynb"
+
+
+def new_course(folder: Path, extra_config: str = "") -> Path:
+    """A fresh course in ``folder``: source and settings copied, release generated."""
+    demo.copy_course(ROOT, folder)
+    if extra_config:
+        with open(folder / "nbgrader_config.py", "a") as handle:
+            handle.write("\n" + extra_config + "\n")
+    from course_lib.teacher import course as teacher
+
+    teacher.generate(folder)
+    return folder
+
+
+def hand_in_release_with(course: Path, student: str, answers: dict[str, str]) -> Path:
+    """Hand in the student version with some answer cells replaced; return the file."""
+    notebook = demo.fill_in(course / "release" / "mnist_cnn" / NOTEBOOK, answers)
+    folder = course / "submitted" / student / "mnist_cnn"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / NOTEBOOK)
+    return folder / NOTEBOOK
+
+
+def cell_scores(course: Path, student: str) -> dict[str, float]:
+    """Score of every graded cell of ``student``'s submission, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    from course_lib.teacher.course import gradebook_url
+
+    with Gradebook(gradebook_url(course)) as book:
+        submission = book.find_submission("mnist_cnn", student)
+        return {grade.name: grade.score for nb in submission.notebooks for grade in nb.grades}
+
+
+def auto_max_scores(course: Path) -> dict[str, float]:
+    """Maximum points of every autograded test cell of the assignment."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        notebook = book.find_assignment("mnist_cnn").notebooks[0]
+        return {cell.name: cell.max_score for cell in notebook.grade_cells
+                if cell.cell_type == "code"}

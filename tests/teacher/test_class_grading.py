@@ -1,0 +1,235 @@
+"""Grading a class: several workers give the scores of one, a re-run skips what is done,
+a stopped run resumes, and the teacher's manual grades survive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.course import NOTEBOOK, cell_scores, new_course
+from helpers.submissions import hand_in, weak_work, wrong_work
+
+from course_lib.autograder.sandbox import sandbox_available
+from course_lib.teacher import course as teacher
+from course_lib.teacher import records
+from course_lib.teacher.autograde import RESULTS, autograde
+from course_lib.teacher.plan import default_workers
+from course_lib.teacher.progress import Progress
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")]
+STUDENTS = ["broken", "weak", "wrong"]
+
+
+def hand_in_class(course):
+    hand_in(course, "weak", weak_work(course))
+    hand_in(course, "wrong", wrong_work())
+    broken = course / "submitted" / "broken" / "mnist_cnn"
+    broken.mkdir(parents=True)
+    (broken / NOTEBOOK).write_text('{"cells": [ this is not JSON')
+
+
+def all_scores(course):
+    return {student: cell_scores(course, student) for student in ("weak", "wrong")}
+
+
+@pytest.fixture(scope="module")
+def two_ways(tmp_path_factory):
+    """The same class graded by one worker and by two."""
+    folder = tmp_path_factory.mktemp("class")
+    one = new_course(folder / "one", extra_config="c.Execute.timeout = 120")
+    hand_in_class(one)
+    lines = []
+    sequential = autograde(one, STUDENTS, report=lines.append)
+    two = folder / "two"
+    shutil.copytree(one / "source", two / "source")
+    shutil.copy(one / "nbgrader_config.py", two)
+    teacher.generate(two)
+    shutil.copytree(one / "submitted", two / "submitted")
+    parallel_lines = []
+    parallel = autograde(two, STUDENTS, workers=2, report=parallel_lines.append)
+    return {"one": one, "two": two, "sequential": sequential, "parallel": parallel,
+            "lines": lines, "parallel_lines": parallel_lines}
+
+
+class DaskCluster:
+    """`dask scheduler` and two `dask worker`s on the loopback address, stopped at the end."""
+
+    def __init__(self, folder):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).parent / "dask")
+        self.processes = [subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+             "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=folder, start_new_session=True)]
+        for number in range(2):
+            self.processes.append(subprocess.Popen(
+                [dask, "worker", self.address, "--nthreads", "1", "--no-dashboard",
+                 "--name", f"lab-{number}", "--local-directory", str(folder / f"w{number}")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+                start_new_session=True))
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+
+    def stop(self):
+        for process in reversed(self.processes):
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def on_cluster(two_ways, tmp_path_factory):
+    """The same class graded on a Dask cluster of two workers."""
+    folder = tmp_path_factory.mktemp("cluster")
+    three = folder / "three"
+    shutil.copytree(two_ways["one"] / "source", three / "source")
+    shutil.copy(two_ways["one"] / "nbgrader_config.py", three)
+    teacher.generate(three)
+    shutil.copytree(two_ways["one"] / "submitted", three / "submitted")
+    cluster = DaskCluster(folder)
+    try:
+        lines = []
+        outcomes = autograde(three, STUDENTS, scheduler=cluster.address, workers=None,
+                                     report=lines.append)
+    finally:
+        cluster.stop()
+    return {"course": three, "outcomes": outcomes, "lines": lines}
+
+
+def test_a_dask_cluster_gives_the_scores_of_one_machine(two_ways, on_cluster):
+    """Graded by two Dask workers: the same scores as one worker in place."""
+    assert "2 task(s) at once on the Dask cluster" in on_cluster["lines"][0]
+    assert {o.student: o.ok for o in on_cluster["outcomes"]} == {
+        "broken": False, "weak": True, "wrong": True}
+    assert all_scores(on_cluster["course"]) == all_scores(two_ways["two"])
+
+
+def test_two_workers_give_the_scores_of_one(two_ways):
+    """Same scores, same failures, nothing doubled; no leftovers of the workers."""
+    assert all_scores(two_ways["two"]) == all_scores(two_ways["one"])
+    assert sum(all_scores(two_ways["one"])["weak"].values()) == 13
+    ok = {o.student: o.ok for o in two_ways["parallel"]}
+    assert ok == {o.student: o.ok for o in two_ways["sequential"]} == {
+        "broken": False, "weak": True, "wrong": True}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{two_ways['two'] / 'gradebook.db'}") as book:
+        assert sorted(s.id for s in book.students) == ["broken", "weak", "wrong"]
+        assert len(book.find_assignment("mnist_cnn").submissions) == 3
+    assert not (two_ways["two"] / RESULTS / "weak").exists()
+
+
+def test_progress_names_failures_and_the_retry_command(two_ways):
+    """A line per student with the state of the run, and a closing summary."""
+    lines = "\n".join(two_ways["parallel_lines"])
+    assert "with 2 worker(s), 1 thread(s) each" in lines
+    assert "[3/3]" in lines and "failed: 1" in lines and "s left" in lines
+    assert "not graded: broken:" in lines
+    assert "Retry just these: course autograde --force broken" in lines
+
+
+def test_a_rerun_skips_what_is_graded_and_unchanged(two_ways):
+    """Again without --force: nothing is graded twice, and the scores stay."""
+    course = two_ways["one"]
+    before = all_scores(course)
+    lines = []
+    assert autograde(course, ["weak", "wrong"], force=False, report=lines.append) == []
+    assert "Skipping 2 submission(s)" in lines[0]
+    assert all_scores(course) == before
+
+
+def test_manual_grades_survive_grading_again(two_ways):
+    """A written answer graded in Formgrader keeps its score when autograding runs again,
+    and the autograded scores come out the same."""
+    from nbgrader.api import Gradebook
+
+    course = two_ways["one"]
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(url) as book:
+        grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
+        grade.manual_score = 1.5
+        book.db.commit()
+    before = cell_scores(course, "weak")
+    autograde(course, ["weak"], force=True)
+    with Gradebook(url) as book:
+        grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
+        assert grade.manual_score == 1.5
+    assert cell_scores(course, "weak") == before  # grading twice: the same scores
+
+
+def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
+    """Kill `course autograde` after the first student; the re-run grades only the rest,
+    and a later run only what was handed in again."""
+    course = new_course(tmp_path / "course", extra_config="c.Execute.timeout = 120")
+    hand_in(course, "aaa", weak_work(course))
+    hand_in(course, "bbb", weak_work(course))
+    command = [sys.executable, "-m", "course_lib.teacher.cli", "--course", str(course), "autograde",
+               "--workers", "1"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True, text=True)
+    record = records.record_path(course, "aaa", "mnist_cnn")
+    deadline = time.monotonic() + 300
+    while not record.exists() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.5)
+    os.killpg(run.pid, signal.SIGKILL)  # the machine going down, mid-way through bbb
+    run.wait()
+    assert record.exists() and not records.record_path(course, "bbb", "mnist_cnn").exists()
+    lines = []
+    outcomes = autograde(course, force=False, report=lines.append)
+    assert [o.student for o in outcomes] == ["bbb"] and outcomes[0].ok
+    assert "Skipping 1 submission(s) graded before and unchanged since (aaa)" in lines[0]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        assert len(book.find_assignment("mnist_cnn").submissions) == 2
+    assert sum(cell_scores(course, "aaa").values()) == sum(cell_scores(course, "bbb").values())
+    # A submission handed in again (changed) is graded again; the other is not.
+    hand_in(course, "aaa", {**weak_work(course), "identify_digits": "digit_4 = 0\n"})
+    [again] = autograde(course, force=False, report=lines.append)
+    assert again.student == "aaa" and again.ok
+    assert cell_scores(course, "aaa")["test_identify_digits"] == 0
+
+
+def test_a_terminal_gets_a_live_status_line():
+    """On a terminal, the state of the run is redrawn while students are being graded."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen, lines = Terminal(), []
+    progress = Progress(3, lines.append, live=screen)
+    progress.started("alice")
+    progress.started("bob")
+    time.sleep(1.5)
+    progress.finished(teacher.GradingOutcome("alice", True, 12.0))
+    progress.summary([teacher.GradingOutcome("alice", True, 12.0)])
+    assert "[0/3] running: alice, bob | failed: 0" in screen.getvalue()
+    assert lines[0].startswith("[1/3] alice: graded in 12 s | running: bob")
+
+
+def test_default_workers_one_per_core_as_far_as_memory_holds():
+    """One worker per core (a worker is mostly one core's work), fewer where memory ends."""
+    gib = 1024
+    assert default_workers(6144, cores=2, memory=24 * gib) == 2
+    assert default_workers(6144, cores=16, memory=128 * gib) == 16
+    assert default_workers(6144, cores=16, memory=64 * gib) == 10
+    assert default_workers(6144, cores=8, memory=4 * gib) == 1

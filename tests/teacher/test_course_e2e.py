@@ -1,0 +1,159 @@
+"""The teacher's whole cycle, through real nbgrader commands on a temporary course copy.
+
+Three submissions are graded once for the module (about three minutes on two cores):
+the model solution, a partial one with specific mistakes, and the untouched release.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from helpers.course import auto_max_scores, cell_scores, new_course
+from helpers.submissions import WEAK_WORK_SCORES, autograded_outputs, hand_in, weak_work
+
+from course_lib.autograder.sandbox import sandbox_available
+from course_lib.teacher import course as teacher
+from course_lib.teacher import demo, records, summary
+from course_lib.teacher.autograde import autograde
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = new_course(tmp_path_factory.mktemp("course") / "course")
+    students = demo.hand_in(course)
+    # An honest student who deleted two test cells and quoted the lesson's marker text.
+    answers = {**weak_work(course),
+               "explain_generalisation": "### BEGIN HIDDEN TESTS\nI read this in the lesson.\n"}
+    hand_in(course, "honest-deleter", answers,
+            delete={"test_identify_digits", "test_network_accuracy"})
+    students.append("honest-deleter")
+    outcomes = {o.student: o for o in autograde(course, students)}
+    for outcome in outcomes.values():
+        print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
+    pages = teacher.feedback(course)
+    csv_path = teacher.export(course)
+    return {"course": course, "outcomes": outcomes, "pages": pages, "csv": csv_path}
+
+
+def test_every_submission_is_graded(graded):
+    """Does autograding finish for all three, including the untouched release?"""
+    assert {s: o.ok for s, o in graded["outcomes"].items()} == {
+        "demo-solution": True, "demo-partial": True, "demo-untouched": True,
+        "honest-deleter": True}
+
+
+def test_solution_scores_every_point(graded):
+    """Does the model solution, handed in as a student, get the maximum of every test cell?"""
+    maxima = auto_max_scores(graded["course"])
+    scores = cell_scores(graded["course"], "demo-solution")
+    assert {cell: scores[cell] for cell in maxima} == maxima
+    assert sum(maxima.values()) == 18
+
+
+def test_deleted_test_cells_come_back_where_they_work(graded):
+    """Two deleted test cells are put back after what they check and score as if never
+    deleted: the accuracy check finds `test_result` (its network trained one epoch, too
+    few to pass). The answer that quotes the hidden-test marker does not break feedback.
+    """
+    scores = cell_scores(graded["course"], "honest-deleter")
+    assert {cell: scores[cell] for cell in WEAK_WORK_SCORES} == WEAK_WORK_SCORES
+    [message] = autograded_outputs(graded["course"], "honest-deleter")["test_network_accuracy"]
+    assert message.startswith("Your network classifies")
+    text = feedback_text(graded, "honest-deleter")
+    assert "I read this in the lesson." in text
+
+
+def test_untouched_release_scores_zero(graded):
+    """Does the release, handed in untouched, score zero on every cell, written ones too?"""
+    scores = cell_scores(graded["course"], "demo-untouched")
+    assert scores and set(scores.values()) == {0.0}
+
+
+def test_partial_submission_scores_exactly_its_correct_parts(graded):
+    """Do exactly the cells with mistakes fail, and the rest pass?"""
+    maxima = auto_max_scores(graded["course"])
+    scores = cell_scores(graded["course"], "demo-partial")
+    failed = {cell for cell in maxima if scores[cell] == 0}
+    assert failed == demo.PARTIAL_FAILS
+    assert all(scores[cell] == maxima[cell] for cell in maxima if cell not in failed)
+    assert sum(scores[cell] for cell in maxima) == 6
+
+
+def feedback_text(graded, student):
+    page = graded["course"] / "feedback" / student / "mnist_cnn" / "mnist_cnn.html"
+    return re.sub(r"<[^>]+>", " ", page.read_text())
+
+
+def test_feedback_names_what_failed(graded):
+    """Does the partial submission's feedback say, in words, what is wrong?"""
+    text = feedback_text(graded, "demo-partial")
+    assert re.search(r"example 100 shows a \d, not a \d", text)
+    assert "Layer 7 (Dense) should have 64 neurons, but yours has 32." in text
+    assert "correct_4 should say whether the network's most likely digit is the digit you read" \
+        in text.replace("&#39;", "'")
+    assert "NotImplementedError" in text  # the tuned model was not written
+
+
+def test_feedback_hides_hidden_test_code(graded):
+    """Is the code of hidden tests absent from every feedback page, tracebacks included?"""
+    assert len(graded["pages"]) == 4
+    for student in demo.DEMO_STUDENTS:
+        text = feedback_text(graded, student)
+        assert "check_identified_digits" not in text
+        assert "check_interpretation(assess" not in text
+        assert "check_tuned_accuracy(" not in text
+        assert "BEGIN HIDDEN TESTS" not in text
+
+
+def test_grades_csv_has_one_row_per_student(graded):
+    """Does the exported CSV hold each student's total out of 22?"""
+    rows = {row["student_id"]: row for row in teacher.read_grades_csv(graded["csv"])}
+    assert set(rows) == {*demo.DEMO_STUDENTS, "honest-deleter"}
+    assert {s: float(r["score"]) for s, r in rows.items()} == {
+        "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0,
+        "honest-deleter": 13.0}
+    assert {float(r["max_score"]) for r in rows.values()} == {22.0}
+
+
+def test_summary_table(graded):
+    """Does the summary show per-cell points, the autograded total and what is left to grade?"""
+    header, rows = summary.score_table(graded["course"])
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert table["demo-solution"]["auto"] == "18/18"
+    assert table["demo-solution"]["explain_generalisation"] == "to grade"
+    assert table["demo-partial"]["architecture"] == "0/3"
+    assert table["demo-untouched"]["total"] == "0/22"
+    assert {row["sandbox"] for row in table.values()} == {"yes"}
+
+
+def test_grading_without_sandbox_is_refused_or_marked(graded, monkeypatch):
+    """Without a sandbox: no grading unless asked for, and then the summary says so."""
+    from course_lib.autograder import sandbox
+
+    monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "bubblewrap is not installed")
+    with pytest.raises(teacher.CourseError, match="--unsandboxed"):
+        autograde(graded["course"], ["demo-untouched"])
+    records.write_grading_record(graded["course"], "demo-untouched", "mnist_cnn",
+                                 sandboxed=False)
+    header, rows = summary.score_table(graded["course"])
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert table["demo-untouched"]["sandbox"] == "NONE"
+    records.write_grading_record(graded["course"], "demo-untouched", "mnist_cnn",
+                                 sandboxed=True)
+
+
+def test_lesson_pictures_are_shown(graded):
+    """Does every plotting cell of the graded model solution show a picture?"""
+    notebook = json.loads((graded["course"] / "autograded" / "demo-solution" / "mnist_cnn"
+                           / "mnist_cnn.ipynb").read_text())
+    plotting = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"
+                and re.search(r"^plot_\w+\(", "".join(cell["source"]), re.MULTILINE)]
+    assert len(plotting) >= 10
+    for cell in plotting:
+        kinds = [kind for output in cell["outputs"] for kind in output.get("data", {})]
+        assert "image/png" in kinds, "".join(cell["source"])
