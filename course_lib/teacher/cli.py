@@ -2,7 +2,9 @@
 
     course demo                      the whole cycle on three demo students, in demo/
     course generate                  nbgrader generate_assignment: source/ -> release/
-    course collect ZIP_OR_FOLDER...  downloads from a learning platform -> submitted/
+    course hub [status|stop|remove]  the classroom server (JupyterHub), see course hub -h
+    course release                   the student version -> nbgrader's exchange
+    course collect [ZIP_OR_FOLDER...]  the exchange, or platform downloads -> submitted/
     course autograde [STUDENT...]    nbgrader autograde, one student at a time
     course feedback                  nbgrader generate_feedback -> feedback/
     course return [--moodle|--canvas FILE]  grades and feedback back to the students
@@ -52,8 +54,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("generate", help="make the student version in release/").set_defaults(
         run=_generate)
-    collect = commands.add_parser("collect", help="collect downloaded submissions")
-    collect.add_argument("sources", nargs="+", type=Path, help="zip files or folders")
+    hub = commands.add_parser(
+        "hub", help="the classroom server: JupyterHub with nbgrader's exchange",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=HUB_HELP)
+    hub.add_argument("action", nargs="?", choices=["status", "stop", "remove"],
+                     help="status: is it running, where; stop: stop it (and every user's "
+                          "server); remove: stop it and delete the accounts it made, "
+                          "their homes and its files")
+    hub.add_argument("--class-list", type=Path, metavar="CLASS.csv",
+                     help="the students: a CSV with columns id (their account name and "
+                          "gradebook id) and name")
+    hub.add_argument("--teacher", default="teacher", help="the teacher's account "
+                     "(default: teacher)")
+    hub.add_argument("--ip", default="0.0.0.0", help="address to listen on (default: all)")
+    hub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    hub.add_argument("--state", type=Path, default=None,
+                     help="folder for what the server keeps (default: /srv/mnist-course)")
+    hub.set_defaults(run=_hub)
+    commands.add_parser(
+        "release", help="put the student version into nbgrader's exchange (classroom "
+                        "server)").set_defaults(run=_release)
+    collect = commands.add_parser(
+        "collect", help="collect submissions: from nbgrader's exchange, or from downloads")
+    collect.add_argument("sources", nargs="*", type=Path,
+                         help="zip files or folders downloaded from a learning platform "
+                              "(none: the submissions in nbgrader's exchange)")
     collect.set_defaults(run=_collect)
     grade = commands.add_parser("autograde", help="grade submissions, several at once")
     grade.add_argument("students", nargs="*", help="only these students (default: all)")
@@ -130,10 +155,69 @@ def _generate(options) -> int:
     return 0
 
 
+HUB_HELP = """The classroom in one command, as root on a Linux server, in the course folder:
+
+    sudo .venv/bin/course hub --class-list class.csv
+
+It makes (and leaves alone what is already right):
+  - a system account for each student of the class list and for the teacher, with a
+    password to hand out (printed once, kept in /srv/mnist-course/passwords.csv);
+  - the classroom's course, a copy of this one, in the teacher's home, with the class
+    list in its gradebook; the teacher's JupyterLab opens there, with Formgrader;
+  - the students' environment: JupyterLab with nbgrader's Assignments tab and the
+    students' package (never the course);
+  - nbgrader's exchange in its standard place, /usr/local/share/nbgrader/exchange;
+  - JupyterHub (PAM logins, each user's server as their own account, each student's
+    within memory and CPU limits), started in the background.
+Then it prints the address. Next, as the teacher: course release; students fetch, work
+and submit in the Assignments tab; course collect; course autograde; course return."""
+
+
+def _hub(options) -> int:
+    from course_lib.teacher import hub
+
+    state = options.state or hub.STATE_DIR
+    if options.action == "status":
+        print(hub.status(state))
+        return 0
+    if options.action == "stop":
+        print("Stopped." if hub.stop(state) else "The classroom server was not running.")
+        return 0
+    if options.action == "remove":
+        hub.remove(state)
+        print("Removed the classroom server, its accounts and its files.")
+        return 0
+    if options.class_list is None:
+        raise CourseError("Give the class list: course hub --class-list CLASS.csv "
+                          "(columns id and name). `course hub -h` says what it sets up.")
+    settings = hub.setup(options.course, options.class_list, state=state,
+                         teacher=options.teacher, ip=options.ip, port=options.port)
+    hub.start(state)
+    print(f"Hand each student: the address {settings.url}, their account name and its "
+          f"password (above; all in {state / 'passwords.csv'}).\n"
+          f"The teacher logs in as {settings.teacher}; the classroom's course is "
+          f"{settings.course_dir}. Release the assignment there: course release")
+    return 0
+
+
+def _release(options) -> int:
+    from course_lib.teacher import course
+
+    course.release(options.course)
+    print("Released: students fetch the assignment in their Assignments tab.")
+    return 0
+
+
 def _collect(options) -> int:
+    from course_lib.teacher import course
     from course_lib.teacher.collect import collect
     from course_lib.teacher.course import require_course
 
+    if not options.sources:
+        students = course.collect_from_exchange(options.course)
+        print(f"Collected {len(students)} submission(s) from the exchange: "
+              f"{', '.join(students) or 'none yet'}")
+        return 0 if students else 1
     result = collect(options.sources, require_course(options.course), ASSIGNMENT)
     for problem in result.skipped:
         print(f"skipped {problem}", file=sys.stderr)

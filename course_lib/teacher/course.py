@@ -149,6 +149,18 @@ def autograde_one(course_dir: Path, student: str, assignment: str, extra: list[s
     return GradingOutcome(student, ok, time.perf_counter() - started, message)
 
 
+def release(course_dir: Path, assignment: str = ASSIGNMENT) -> None:
+    """Put the student version into nbgrader's exchange, where students fetch it."""
+    checked(course_dir, "release_assignment", assignment, "--force")
+
+
+def collect_from_exchange(course_dir: Path, assignment: str = ASSIGNMENT) -> list[str]:
+    """Take the submissions handed in through nbgrader's exchange (the latest of each
+    student) into ``submitted/``; return who has a submission now."""
+    checked(course_dir, "collect", assignment, "--update")
+    return submitted_students(course_dir, assignment)
+
+
 def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:
     """Write an HTML feedback page per graded student into ``feedback/``; return them."""
     checked(course_dir, "generate_feedback", assignment, "--force")

@@ -1,0 +1,569 @@
+"""``course hub``: the whole classroom on one Linux server, from well-kept parts.
+
+Run as root on the server, in the course folder, with a class list. It sets up, and
+leaves alone what is already right:
+
+* a **system account** per student and for the teacher (homes closed to others), each
+  new one with a password to hand out (kept for the teacher, readable by root only);
+* the **students' environment**: JupyterLab, nbgrader showing only the Assignments tab,
+  and the students' package of ``course_lib`` (``course package``), never the course;
+* the **classroom's course** in the teacher's home: ``source/``, the settings, the student
+  version, the gradebook with the class list; the teacher's JupyterLab opens there, with
+  Formgrader;
+* nbgrader's **exchange** in its standard place, ``/usr/local/share/nbgrader/exchange``,
+  where
+  ``course release`` puts the assignment, students fetch and submit, ``course collect``
+  takes the submissions and ``course return`` the feedback;
+* **JupyterHub** (``jupyterhub`` from PyPI, ``configurable-http-proxy`` from npm) with
+  JupyterHub's PAM login (the accounts' passwords: no identity server needed) and
+  :class:`~course_lib.teacher.hub_spawner.CourseSpawner` (each user's server as their own
+  account, students within :data:`STUDENT_LIMITS`).
+
+Then it starts the hub and prints its address. ``course hub status``, ``stop`` and
+``remove`` do what they say. Everything it keeps lives in :data:`STATE_DIR`.
+"""
+
+from __future__ import annotations
+
+import csv
+import grp
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
+
+STATE_DIR = Path("/srv/mnist-course")
+def _nbgrader_exchange() -> Path:
+    from nbgrader.exchange.default.exchange import Exchange
+
+    return Path(Exchange.root.default_value)
+
+
+EXCHANGE = _nbgrader_exchange()  # nbgrader's own default Exchange.root: no setting needed
+PROXY_PACKAGE = "configurable-http-proxy@4"
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class StudentLimits:
+    """What one student's server (JupyterLab and its kernels) may use: set here, once.
+
+    Sized from ``benchmarks/classroom_capacity.py`` (README): the lesson's kernel peaks at
+    about 1.3 GB on the full MNIST while training; 2.5 GB leaves room for a student's
+    larger tuned network, and one core each keeps a class training at once responsive.
+    """
+
+    memory_mb: int = 2560
+    cpu_cores: float = 1.0
+    processes: int = 512
+
+
+STUDENT_LIMITS = StudentLimits()
+
+
+@dataclass(frozen=True)
+class Member:
+    """One line of the class list."""
+
+    id: str
+    name: str
+
+
+def read_class_list(path: Path) -> list[Member]:
+    """The students of a class list: a CSV with a column ``id`` (the same ids as the
+    gradebook's, which become the account names) and ``name`` (or ``first_name`` and
+    ``last_name``). A row that cannot be an account is refused by name."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CourseError(f"The class list {path} cannot be read ({error}): give a CSV "
+                          "file in UTF-8 with the columns id and name.") from None
+    rows = list(csv.DictReader(text.splitlines()))
+    if not rows or "id" not in rows[0]:
+        raise CourseError(f"The class list {path} needs a header with a column 'id' (and "
+                          "'name', or 'first_name' and 'last_name'), e.g.\n"
+                          "id,name\nada,Ada Lovelace")
+    members, seen = [], set()
+    for number, row in enumerate(rows, start=2):
+        student = (row.get("id") or "").strip()
+        name = (row.get("name") or " ".join(
+            filter(None, [row.get("first_name"), row.get("last_name")])) or student).strip()
+        if not USER_NAME.match(student):
+            raise CourseError(f"Line {number} of {path.name}: {student!r} cannot be an "
+                              "account name: use lowercase letters, digits, - and _, "
+                              "starting with a letter (at most 32).")
+        if student in seen:
+            raise CourseError(f"Line {number} of {path.name}: {student} is there twice.")
+        seen.add(student)
+        members.append(Member(student, name))
+    return members
+
+
+@dataclass
+class HubSettings:
+    """What ``course hub`` set up, kept in ``STATE_DIR/hub.json`` (the spawner reads it)."""
+
+    course_dir: str  # the classroom's course, in the teacher's home
+    teacher: str
+    students: list[str]
+    created_accounts: list[str]
+    ip: str
+    port: int
+    student_python: str
+    teacher_python: str
+    student_jupyter_config: str
+    teacher_jupyter_config: str
+    limits: dict
+    data_path: str = ""
+
+    @property
+    def url(self) -> str:
+        """The address students open."""
+        host = self.ip if self.ip not in ("", "0.0.0.0") else _host_name()
+        return f"http://{host}:{self.port}/"
+
+
+def _host_name() -> str:
+    import socket
+
+    return socket.getfqdn() or "localhost"
+
+
+def _settings_path(state: Path) -> Path:
+    return state / "hub.json"
+
+
+def load_settings(state: Path = STATE_DIR) -> HubSettings | None:
+    """The hub's settings, or None when no hub was set up here."""
+    path = _settings_path(state)
+    return HubSettings(**json.loads(path.read_text())) if path.is_file() else None
+
+
+# ---- setting up ----------------------------------------------------------------------------
+
+def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
+          teacher: str = "teacher", ip: str = "0.0.0.0", port: int = 8000,
+          report=print) -> HubSettings:
+    """Set up (or bring up to date) the classroom server; start nothing yet."""
+    _require_root_on_linux()
+    course_dir = require_course(course_dir).resolve()
+    members = read_class_list(class_list)
+    if not USER_NAME.match(teacher) or teacher in {m.id for m in members}:
+        raise CourseError(f"The teacher's account {teacher!r} must be a valid account name "
+                          "that is not a student's.")
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o711)  # the students' environment inside is readable, the rest root's
+    previous = load_settings(state)
+    created = set(previous.created_accounts if previous else [])
+    passwords = {}
+    for member in [Member(teacher, "Teacher"), *members]:
+        password = _ensure_account(member)
+        if password:
+            created.add(member.id)
+            passwords[member.id] = password
+    _keep_passwords(state, passwords)
+    _ensure_exchange()
+    student_python = _ensure_student_environment(state, report)
+    teacher_python = _ensure_teacher_environment(state, report)
+    classroom = _ensure_classroom_course(course_dir, teacher, members, teacher_python,
+                                         report)
+    proxy = _ensure_proxy(state, report)
+    settings = HubSettings(
+        course_dir=str(classroom), teacher=teacher, students=[m.id for m in members],
+        created_accounts=sorted(created), ip=ip, port=port,
+        student_python=str(student_python), teacher_python=str(teacher_python),
+        student_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-student", None)),
+        teacher_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-teacher",
+                                                          classroom)),
+        limits=asdict(STUDENT_LIMITS), data_path=_data_path())
+    _settings_path(state).write_text(json.dumps(asdict(settings), indent=1))
+    (state / "jupyterhub_config.py").write_text(_hub_config(settings, state, proxy))
+    for member, password in passwords.items():
+        report(f"account {member}: password {password}")
+    return settings
+
+
+def _require_root_on_linux() -> None:
+    if not sys.platform.startswith("linux"):
+        raise CourseError("The classroom server needs Linux.")
+    if os.geteuid() != 0:
+        raise CourseError("`course hub` makes system accounts and starts services: run it "
+                          "as root (sudo .venv/bin/course hub ...).")
+
+
+def _ensure_account(member: Member) -> str | None:
+    """Make the account if it is missing; return its new password (None if it existed)."""
+    try:
+        pwd.getpwnam(member.id)
+        fresh = None
+    except KeyError:
+        _run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment",
+              member.name.replace(":", " "), member.id])
+        fresh = secrets.token_urlsafe(8)
+        subprocess.run([shutil.which("chpasswd", path=SYSTEM_PATH) or "chpasswd"],
+                       input=f"{member.id}:{fresh}\n", text=True, check=True)
+    home = Path(pwd.getpwnam(member.id).pw_dir)
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)  # nobody reads another's home (Debian makes homes 755)
+    return fresh
+
+
+def _keep_passwords(state: Path, passwords: dict[str, str]) -> None:
+    """Add new accounts' passwords to a file only root reads, for handing them out."""
+    path = state / "passwords.csv"
+    rows = dict(csv.reader(path.read_text().splitlines())) if path.is_file() else {}
+    rows.update(passwords)
+    path.write_text("".join(f"{k},{v}\n" for k, v in sorted(rows.items())))
+    path.chmod(0o600)
+
+
+def _ensure_exchange() -> None:
+    """nbgrader's exchange: everyone may write into it, as nbgrader's documentation says;
+    nbgrader itself keeps submissions apart (inbound is write-only for students)."""
+    EXCHANGE.mkdir(parents=True, exist_ok=True)
+    EXCHANGE.chmod(0o777)
+
+
+def _ensure_classroom_course(course_dir: Path, teacher: str, members: list[Member],
+                             python: Path, report) -> Path:
+    """The course the classroom uses, in the teacher's home and owned by the teacher, with
+    the class list in its gradebook. Made once; kept as the teacher changes it."""
+    from course_lib.teacher.demo import copy_course
+
+    home = Path(pwd.getpwnam(teacher).pw_dir)
+    classroom = home / course_dir.name
+    if not (classroom / "nbgrader_config.py").is_file():
+        copy_course(course_dir, classroom)
+        _chown_tree(classroom, teacher)
+        report(f"The classroom's course is {classroom} (a copy of {course_dir}).")
+        _as_user(teacher, [str(python), "-m", "course_lib.teacher.cli", "--course",
+                           str(classroom), "generate"])
+    for member in members:
+        first, _, last = member.name.partition(" ")
+        _as_user(teacher, [str(python), "-m", "nbgrader", "db", "student", "add",
+                           member.id, f"--first-name={first}", f"--last-name={last}"],
+                 cwd=classroom)
+    return classroom
+
+
+def _ensure_student_environment(state: Path, report) -> Path:
+    """The students' Python environment: the students' package and what runs it, with
+    nbgrader's Assignments tab and nothing else of nbgrader's."""
+    from course_lib.teacher.package import build_student_wheel
+
+    wheel = build_student_wheel(state / "dist")
+    environment = state / "student-env"
+    stamp = f"{wheel.name} {_digest(wheel)}"
+    if _is_current(environment, stamp):
+        return environment / "bin" / "python"
+    report("Installing the students' environment (JupyterLab, nbgrader's Assignments tab, "
+           "the students' package): a few minutes the first time ...")
+    python = _new_environment(environment)
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          "--force-reinstall", "--no-deps", str(wheel)])
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          str(wheel), *_hub_side_packages()])
+    # Students see nbgrader's Assignments tab only: no Formgrader, no Create Assignment.
+    jupyter = environment / "bin" / "jupyter"
+    for extension in ("formgrader", "course_list"):
+        _run([str(jupyter), "server", "extension", "disable", "--sys-prefix",
+              f"nbgrader.server_extensions.{extension}"])
+    for plugin in ("formgrader", "create-assignment", "course-list"):
+        _run([str(jupyter), "labextension", "disable", "--level=sys_prefix",
+              f"@jupyter/nbgrader:{plugin}"])
+    (environment / ".course-stamp").write_text(stamp)
+    return python
+
+
+def _ensure_teacher_environment(state: Path, report) -> Path:
+    """The teacher's Python environment: this course, installed from its project folder
+    (a copy, so that the teacher's account needs no access to that folder)."""
+    import course_lib
+
+    project = Path(course_lib.__file__).resolve().parents[1]
+    if not (project / "pyproject.toml").is_file():
+        raise CourseError(f"The teacher's environment is installed from the course's project "
+                          f"folder, but {project} has no pyproject.toml: run `course hub` "
+                          "from the course's project folder (installed with pip install -e).")
+    environment = state / "teacher-env"
+    code = sorted([project / "pyproject.toml", *(project / "course_lib").rglob("*.py")])
+    stamp = _digest_all(code)
+    if _is_current(environment, stamp):
+        return environment / "bin" / "python"
+    report("Installing the teacher's environment (the course with JupyterLab and "
+           "nbgrader): a few minutes the first time ...")
+    python = _new_environment(environment)
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          f"{project}[hub]"])
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          "--force-reinstall", "--no-deps", str(project)])
+    (environment / ".course-stamp").write_text(stamp)
+    return python
+
+
+def _digest_all(paths: list[Path]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _is_current(environment: Path, stamp: str) -> bool:
+    marker = environment / ".course-stamp"
+    return (environment / "bin" / "python").exists() and marker.is_file() \
+        and marker.read_text() == stamp
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _hub_side_packages() -> list[str]:
+    """The versions of what a user's server runs, the same as the hub's own."""
+    from importlib import metadata
+
+    return [f"{name}=={metadata.version(name)}" for name in ("jupyterhub", "nbgrader",
+                                                               "jupyterlab")]
+
+
+def _new_environment(folder: Path) -> Path:
+    """A fresh virtual environment in ``folder``, of a Python every account may run."""
+    if not (folder / "bin" / "python").exists():
+        _run([str(_python_for_everyone()), "-m", "venv", str(folder)])
+    folder.chmod(0o755)
+    return folder / "bin" / "python"
+
+
+def _python_for_everyone() -> Path:
+    """This Python if every account may run it, else the system's of the same version."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [Path(sys.base_prefix) / "bin" / version, Path("/usr/bin") / version,
+                  Path("/usr/local/bin") / version]
+    for candidate in candidates:
+        if candidate.exists() and _everyone_may_run(candidate.resolve()):
+            return candidate
+    raise CourseError(
+        f"The users' servers need a Python {sys.version_info.major}."
+        f"{sys.version_info.minor} that every account may run, but this one "
+        f"({Path(sys.base_prefix)}) is in a folder others cannot enter. Install the "
+        f"system's (Debian: apt install {version} {version}-venv).")
+
+
+def _everyone_may_run(path: Path) -> bool:
+    """Whether other accounts can reach and execute ``path`` (by its permission bits)."""
+    if not path.stat().st_mode & 0o001:
+        return False
+    return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+
+
+def _ensure_proxy(state: Path, report) -> Path:
+    """configurable-http-proxy, JupyterHub's proxy, from the npm registry."""
+    proxy = state / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+    if not proxy.exists():
+        if shutil.which("npm") is None:
+            raise CourseError("JupyterHub's proxy comes from npm, which is missing: install "
+                              "Node.js (Debian: apt install nodejs npm).")
+        report(f"Installing {PROXY_PACKAGE} from npm ...")
+        _run(["npm", "install", "--silent", "--prefix", str(state / "proxy"), PROXY_PACKAGE])
+    return proxy
+
+
+def _ensure_jupyter_config(folder: Path, course_dir: Path | None) -> Path:
+    """The Jupyter settings of one side: the teacher's point nbgrader at the course."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    settings = "c = get_config()  # noqa: F821 - written by `course hub`\n"
+    if course_dir is not None:
+        settings += f"c.CourseDirectory.root = {str(course_dir)!r}\n"
+    (folder / "nbgrader_config.py").write_text(settings)
+    return folder
+
+
+def _data_path() -> str:
+    """The full MNIST prepared on this server (``course data``), if every account may read
+    it: then each student's lesson uses it instead of downloading its own."""
+    from course_lib.autograder.sandbox import grading_data_path
+
+    found = grading_data_path()
+    readable = found is not None and all(
+        path.stat().st_mode & 0o005 for path in [found, *found.parents]
+        if path.is_dir()) and (found.is_dir() or found.stat().st_mode & 0o004)
+    return str(found) if readable else ""
+
+
+def _hub_config(settings: HubSettings, state: Path, proxy: Path) -> str:
+    allowed = sorted({settings.teacher, *settings.students})
+    return f'''"""JupyterHub's settings for the course, written by `course hub` (run it again to
+change them; changes made here are overwritten)."""
+
+c = get_config()  # noqa: F821
+c.JupyterHub.ip = {settings.ip!r}
+c.JupyterHub.port = {settings.port}
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.ConfigurableHTTPProxy.command = [{str(proxy)!r}]
+c.JupyterHub.db_url = "sqlite:///{state / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = {str(state / 'jupyterhub_cookie_secret')!r}
+c.JupyterHub.pid_file = {str(state / 'jupyterhub.pid')!r}
+c.JupyterHub.cleanup_servers = True
+# Logins are the accounts' own passwords (PAM): no identity server to run.
+c.JupyterHub.authenticator_class = "pam"
+c.Authenticator.allowed_users = {set(allowed)!r}
+c.Authenticator.admin_users = {{{settings.teacher!r}}}
+c.JupyterHub.spawner_class = "course_lib.teacher.hub_spawner.CourseSpawner"
+c.CourseSpawner.settings_file = {str(_settings_path(state))!r}
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 180
+'''
+
+
+# ---- running -------------------------------------------------------------------------------
+
+def start(state: Path = STATE_DIR, report=print, timeout: float = 120) -> HubSettings:
+    """Start the hub in the background (if it is not running) and wait until it answers."""
+    settings = load_settings(state)
+    if settings is None:
+        raise CourseError(f"No classroom server is set up in {state}: run `course hub "
+                          "--class-list CLASS.csv` first.")
+    if running_pid(state) is None:
+        log = open(state / "jupyterhub.log", "ab")  # noqa: SIM115 - the hub keeps it open
+        subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",
+                          str(state / "jupyterhub_config.py")], cwd=state, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not _answers(settings):
+            if time.monotonic() > deadline:
+                raise CourseError(f"JupyterHub did not answer within {timeout:.0f} s; its "
+                                  f"log is {state / 'jupyterhub.log'}.")
+            time.sleep(1)
+    report(f"The classroom is at {settings.url} (students log in with their account).")
+    return settings
+
+
+def _answers(settings: HubSettings) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{settings.port}/hub/api", timeout=3)
+        return True
+    except OSError:
+        return False
+
+
+def running_pid(state: Path = STATE_DIR) -> int | None:
+    """The hub's process id if it runs, else None."""
+    try:
+        pid = int((state / "jupyterhub.pid").read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def status(state: Path = STATE_DIR) -> str:
+    """The classroom server in a few lines."""
+    settings = load_settings(state)
+    if settings is None:
+        return f"No classroom server is set up here ({state} has no hub.json)."
+    pid = running_pid(state)
+    lines = [f"classroom server: {'running (process ' + str(pid) + ')' if pid else 'stopped'}",
+             f"address: {settings.url}", f"course: {settings.course_dir} (teacher: "
+             f"{settings.teacher})", f"students: {len(settings.students)} "
+             f"({', '.join(settings.students[:8])}{' ...' if len(settings.students) > 8 else ''})",
+             f"exchange: {EXCHANGE}", f"per student: {settings.limits['memory_mb']:,} MB, "
+             f"{settings.limits['cpu_cores']:g} core(s)"]
+    return "\n".join(lines)
+
+
+def stop(state: Path = STATE_DIR, timeout: float = 60) -> bool:
+    """Stop the hub (and the users' servers with it); True if it was running."""
+    pid = running_pid(state)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while running_pid(state) is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if running_pid(state) is not None:
+        os.killpg(os.getpgid(pid), signal.SIGKILL)
+    (state / "jupyterhub.pid").unlink(missing_ok=True)
+    return True
+
+
+def remove(state: Path = STATE_DIR, report=print) -> None:
+    """Stop the hub, delete the accounts it made (homes included), the course's exchange
+    folder and everything in the state folder."""
+    settings = load_settings(state)
+    stop(state)
+    if settings is not None:
+        for account in settings.created_accounts:
+            for command in (["pkill", "-KILL", "-u", account],
+                            ["userdel", "--remove", account]):
+                subprocess.run([shutil.which(command[0], path=SYSTEM_PATH) or command[0],
+                                *command[1:]], check=False, capture_output=True)
+            report(f"removed account {account}")
+    shutil.rmtree(EXCHANGE / _course_id(settings), ignore_errors=True)
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def _course_id(settings: HubSettings | None) -> str:
+    return "mnist-cnn" if settings is None else _read_course_id(Path(settings.course_dir))
+
+
+def _read_course_id(course_dir: Path) -> str:
+    from course_lib.teacher.course import course_directory
+
+    try:
+        return course_directory(course_dir).course_id or "mnist-cnn"
+    except CourseError:
+        return "mnist-cnn"
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _run(command: list[str], cwd: Path | None = None) -> None:
+    environment = {**os.environ, "PATH": f"{os.environ.get('PATH', '')}:{SYSTEM_PATH}"}
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
+                          env=environment)
+    if done.returncode != 0:
+        raise CourseError(f"`{' '.join(command)}` failed:\n"
+                          + "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]))
+
+
+def _as_user(user: str, command: list[str], cwd: Path | None = None) -> None:
+    """Run ``command`` as ``user`` (nbgrader's files then belong to them)."""
+    environment = {"PATH": f"{Path(command[0]).parent}:{SYSTEM_PATH}",
+                   "HOME": pwd.getpwnam(user).pw_dir, "TF_CPP_MIN_LOG_LEVEL": "2",
+                   "LANG": "C.UTF-8"}
+    runuser = shutil.which("runuser", path=SYSTEM_PATH) or "runuser"
+    done = subprocess.run([runuser, "-u", user, "--", *command], cwd=cwd, env=environment,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise CourseError(f"`{' '.join(command)}` as {user} failed:\n"
+                          + "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]))
+
+
+def _chown_tree(folder: Path, user: str) -> None:
+    account = pwd.getpwnam(user)
+    group = grp.getgrgid(account.pw_gid).gr_gid
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, account.pw_uid, group, follow_symlinks=False)
+
+
+__all__ = ["ASSIGNMENT", "STATE_DIR", "STUDENT_LIMITS", "EXCHANGE", "setup", "start",
+           "status", "stop", "remove", "read_class_list", "load_settings"]
