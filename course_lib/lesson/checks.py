@@ -146,17 +146,21 @@ def check_interpretation_quick(predictions, digits: dict, answers: dict) -> None
     """Visible check: do the answers agree with ``predictions`` (row 0: example 4, row 1:
     example 100)? Says which answer disagrees without saying the right value."""
     rows = {index: np.asarray(predictions)[row] for row, index in enumerate(answers)}
-    problems = interpretation_problems(rows, digits, answers, reveal=False)
+    names = {index: f"predictions[{row}]" for row, index in enumerate(answers)}
+    problems = interpretation_problems(rows, digits, answers, reveal=False, row_names=names)
     if problems:
         raise AssertionError("Look again: " + "; ".join(problems) + ".")
 
 
-def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bool) -> list:
+def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bool,
+                            row_names: dict | None = None) -> list:
     """What disagrees between assignment 2's answers and the rows of predictions, in words
-    (with the right values only where ``reveal``: the hidden check may say them)."""
+    (with the right values only where ``reveal``: the hidden check may say them; otherwise
+    what was found and where to look, ``row_names`` naming each example's row)."""
     problems = []
     for index, (most_likely, probability, correct) in answers.items():
         row = rows[index]
+        where = (row_names or {}).get(index, "its row of predictions")
         best = int(row.argmax())
         most_likely = expect_digit(f"most_likely_{index}", most_likely)
         probability = expect_fraction(f"probability_{index}", probability)
@@ -165,12 +169,14 @@ def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: boo
         if most_likely != best:
             problems.append(f"for example {index} your network finds {best} most likely, not "
                             f"{most_likely}" if reveal else
-                            f"most_likely_{index} is not the digit with the highest "
-                            f"probability in its row of predictions")
+                            f"most_likely_{index} is {most_likely}, but that is not the "
+                            f"position of the largest value in {where}: np.argmax({where}) "
+                            "gives it")
         elif abs(probability - row[best]) > PROBABILITY_TOLERANCE:
             problems.append(f"for example {index} the probability of {best} is "
                             f"{row[best]:.2f}, not {probability:.2f}" if reveal else
-                            f"probability_{index} is not the probability of that digit")
+                            f"probability_{index} is {probability:.2f}, but that is not the "
+                            f"largest value in {where}: np.max({where}) gives it")
         if correct != (best == read):
             problems.append(f"correct_{index} should say whether the network's most likely "
                             f"digit is the digit you read (digit_{index} = {read})")
@@ -199,7 +205,7 @@ def raise_recipe_problems(recipe: Recipe, profile) -> None:
         units, parameters = int(network.outputs[0].shape[-1]), int(network.count_params())
     found = {"input_shape": list(recipe.input_shape) if recipe.input_shape else None,
              "layers": [spec.describe() for spec in recipe.layers],
-             "parameters": parameters, "loss": recipe.loss,
+             "parameters": parameters, "loss": recipe.loss, "metrics": list(recipe.metrics),
              "optimizer": recipe.optimizer.kind if recipe.optimizer else None}
     raise_tuned_problems(found, units, profile)
 
@@ -215,7 +221,10 @@ def raise_tuned_problems(found: dict, output_units, profile) -> None:
                         "convolutional network")
     last = found["layers"][-1] if found["layers"] else {}
     if output_units != NUM_CLASSES or last.get("activation") != "softmax":
-        problems.append("it should end in Dense(10, activation='softmax')")
+        ends = (f"{last.get('type', 'no layer')} with {output_units} output(s) and activation "
+                f"{last.get('activation', 'none')!r}" if last else "no layer at all")
+        problems.append(f"it ends in {ends}; it should end in Dense(10, "
+                        "activation='softmax'), the ten probabilities")
     if found["parameters"] is not None and found["parameters"] > profile.tuned_max_parameters:
         problems.append(
             f"it has {found['parameters']:,} parameters, more than the budget of "
@@ -223,10 +232,15 @@ def raise_tuned_problems(found: dict, output_units, profile) -> None:
             "Flatten, so use fewer filters in the last Conv2D, add a MaxPooling2D before "
             "Flatten, or use fewer neurons")
     if found["optimizer"] is None:
-        problems.append("it is not compiled")
-    elif found["loss"] != "categorical_crossentropy":
-        problems.append(f"it should be compiled with loss='categorical_crossentropy' (the "
-                        f"labels are one-hot), not {found['loss']!r}")
+        problems.append("it is not compiled: call tuned_model.compile(optimizer='adam', "
+                        "loss='categorical_crossentropy', metrics=['accuracy'])")
+    else:
+        if found["loss"] != "categorical_crossentropy":
+            problems.append(f"it should be compiled with loss='categorical_crossentropy' "
+                            f"(the labels are one-hot), not {found['loss']!r}")
+        if not any("accuracy" in name for name in found.get("metrics", ["accuracy"])):
+            problems.append("compile it with metrics=['accuracy'] too: without it, training "
+                            "reports no accuracy to compare your attempts by")
     if problems:
         raise AssertionError("Your tuned model does not meet the rules yet: "
                              + "; ".join(problems) + ".")
@@ -274,15 +288,24 @@ def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:
             f"The values of `own_input` should lie between 0 and 1, like the training "
             f"images, but they go from {own_input.min()} to {own_input.max()}."
         )
+    if 0 < own_input.max() <= 1.5 / 255:
+        raise AssertionError(
+            f"The values of `own_input` go up to {own_input.max():.4f}, not up to 1: they "
+            "were divided by 255 twice. own.images is already between 0 and 1, so only "
+            "reshape it: own.images.reshape(-1, 28, 28, 1).")
     own_predictions = np.asarray(own_predictions)
     if own_predictions.shape != (len(own_input), NUM_CLASSES):
         raise AssertionError(
             f"`own_predictions` should have one row of 10 probabilities per image, shape "
             f"({len(own_input)}, 10), but it has {own_predictions.shape}. Use model.predict."
         )
-    if not np.allclose(own_predictions.sum(axis=1), 1.0, atol=1e-3):
-        raise AssertionError("Each row of `own_predictions` should add up to 1 (they are "
-                             "probabilities from the softmax layer).")
+    sums = own_predictions.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-3):
+        row = int(np.argmax(np.abs(sums - 1.0)))
+        raise AssertionError(
+            f"Each row of `own_predictions` should add up to 1 (ten probabilities from the "
+            f"softmax layer), but row {row} adds up to {sums[row]:.3f}. Take them straight "
+            "from the network: own_predictions = model.predict(own_input).")
     digits = np.asarray(own_predicted_digits).reshape(-1)
     if digits.shape != (len(own_input),) or \
             not np.array_equal(digits, own_predictions.argmax(axis=1)):

@@ -61,11 +61,14 @@ def plot_digits(images, labels=None, *, columns: int = 5, title_prefix: str = "l
     return figure
 
 
-def plot_prediction(probabilities, true_label=None, verdict: bool = True) -> Figure:
+def plot_prediction(probabilities, true_label=None, verdict: bool = True,
+                    label_name: str = "true label") -> Figure:
     """Show one prediction: the probability the model gives each digit 0-9, as bars.
 
     With ``verdict=False`` the bars are all one colour and there is no title: the student
     reads the answer from the bars (the lesson asks for it before revealing it).
+    ``label_name`` says what ``true_label`` is in the title ("you read" for a student's
+    own reading of the picture).
     """
     probabilities = np.asarray(probabilities, dtype=float).reshape(-1)
     if probabilities.shape != (10,):
@@ -87,6 +90,6 @@ def plot_prediction(probabilities, true_label=None, verdict: bool = True) -> Fig
     if verdict:
         title = f"most likely {best} (probability {probabilities[best]:.2f})"
         if true_label is not None:
-            title += f", true label {true_label}"
+            title += f", {label_name} {true_label}"
         axes.set_title(title)
     return figure

@@ -69,8 +69,12 @@ def test_quick_interpretation_check_accepts_right_answers():
 
 
 @pytest.mark.parametrize("answers, message", [
-    ({4: (7, 0.91, True), 100: (3, 0.64, False)}, "most_likely_4 is not the digit"),
-    ({4: (4, 0.5, True), 100: (3, 0.64, False)}, "probability_4 is not the probability"),
+    ({4: (7, 0.91, True), 100: (3, 0.64, False)},
+     r"most_likely_4 is 7, but that is not the position of the largest value in "
+     r"predictions\[0\]: np.argmax\(predictions\[0\]\) gives it"),
+    ({4: (4, 0.91, True), 100: (3, 0.5, False)},
+     r"probability_100 is 0.50, but that is not the largest value in predictions\[1\]: "
+     r"np.max\(predictions\[1\]\) gives it"),
     ({4: (4, 0.91, True), 100: (3, 0.64, True)}, "correct_100 should say whether"),
 ])
 def test_quick_interpretation_check_finds_wrong_answers(answers, message):
@@ -122,3 +126,39 @@ def test_tuned_validation_report_is_advice(capsys):
 
     checks.report_tuned_validation({"val_accuracy": [0.9, 0.93]}, PROFILES["sample"])
     assert "0.930, below the pass mark 0.94" in capsys.readouterr().out
+
+
+def test_own_input_divided_twice_is_named_with_its_values():
+    """own.images is already 0-1: dividing by 255 again leaves values up to 0.004."""
+    images = np.zeros((3, 28, 28, 1))
+    images[:, 10:18, 12:15] = 1 / 255
+    predictions = np.full((3, 10), 0.1)
+    with pytest.raises(AssertionError, match=r"go up to 0.0039, not up to 1: they were "
+                                             r"divided by 255 twice"):
+        checks.check_own_digits(images, predictions, predictions.argmax(axis=1))
+
+
+def test_own_predictions_that_are_not_probabilities_are_shown():
+    with pytest.raises(AssertionError, match=r"row 1 adds up to 2.000\. Take them straight "
+                                             r"from the network"):
+        checks.check_own_digits(np.ones((2, 28, 28, 1)), np.array(
+            [[0.1] * 10, [0.2] * 10]), [0, 0])
+
+
+def test_tuned_rules_say_what_was_found_and_what_to_do():
+    import keras
+    from keras import layers
+
+    from course_lib.lesson.settings import PROFILES
+
+    relu_end = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3),
+                                 layers.Flatten(), layers.Dense(32, activation="relu")])
+    relu_end.compile(optimizer="adam", loss="categorical_crossentropy")
+    with pytest.raises(AssertionError) as caught:
+        checks.check_tuned_model(relu_end, PROFILES["sample"])
+    assert "it ends in Dense with 32 output(s) and activation 'relu'" in str(caught.value)
+    assert "compile it with metrics=['accuracy'] too" in str(caught.value)
+    uncompiled = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3),
+                                   layers.Flatten(), layers.Dense(10, activation="softmax")])
+    with pytest.raises(AssertionError, match=r"it is not compiled: call tuned_model.compile"):
+        checks.check_tuned_model(uncompiled, PROFILES["sample"])

@@ -31,7 +31,8 @@ def test_pictures_before_assignment_2_do_not_give_the_answers():
     for call in re.findall(r"plot_prediction\(([^)]*)\)", before):
         assert "verdict=False" in call and "true_label" not in call, call
     after = "\n".join(c.source for c in cells[check:] if c.cell_type == "code")
-    assert "plot_prediction(predictions[0], true_label=digit_4)" in after
+    assert ('plot_prediction(predictions[0], true_label=digit_4, label_name="you read")'
+            in after)
 
 
 def test_the_asked_examples_are_not_labelled_before_assignment_1():
@@ -92,3 +93,33 @@ def test_a_students_own_run_explains_unanswered_checks(tmp_path):
             [error] = [o for o in cell.outputs if o.output_type == "error"]
             assert error.ename == "AssertionError", (cell.source, error.evalue)
             assert error.evalue.startswith("You have not defined"), error.evalue
+
+
+@pytest.mark.slow
+def test_a_student_who_keeps_no_tuned_history_is_told_what_to_do(tmp_path):
+    """Answers given, but the tuned network trained without keeping `tuned_history` (as a
+    student may read the text): nothing stops with a NameError or KeyError, and the check
+    says how to see the validation accuracy."""
+    import shutil
+
+    from helpers.course import ROOT
+    from helpers.submissions import HOPELESS_RECIPE, weak_work
+    from nbclient import NotebookClient
+
+    from course_lib.teacher import demo
+
+    folder = tmp_path / "mnist_cnn"
+    shutil.copytree(RELEASE.parent, folder)
+    answers = {**weak_work(ROOT), "tune_model": HOPELESS_RECIPE}
+    notebook = demo.fill_in(folder / NOTEBOOK, answers)
+    for cell in notebook.cells:
+        cell.source = cell.source.replace("EPOCHS = profile.epochs", "EPOCHS = 1")
+    NotebookClient(notebook, timeout=600, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [o.ename for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert "NameError" not in errors and "KeyError" not in errors, errors
+    [check] = [c for c in notebook.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") == "test_tuned_accuracy"]
+    printed = "".join(o.get("text", "") for o in check.outputs)
+    assert "Train with validation_data=(x_validation, y_validation)" in printed
