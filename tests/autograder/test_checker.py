@@ -82,7 +82,7 @@ def test_a_batch_longer_than_the_budget_is_given_up_on(tmp_path):
         keras.Input((28, 28, 1)),
         *[layers.Conv2D(64, 3, padding="same", activation="relu") for _ in range(6)],
         layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
-    heavy.compile(optimizer="adam", loss="categorical_crossentropy")
+    heavy.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     heavy.save(tmp_path / "heavy.keras")
     network = base64.b64encode((tmp_path / "heavy.keras").read_bytes()).decode()
     request = tmp_path / "request"
