@@ -23,10 +23,10 @@ import numpy as np
 
 from course_lib.autograder.retrain import train_and_predict
 from course_lib.lesson.architecture import (
-    READY_MADE_MESSAGE,
     READY_MADE_NAME,
     describe_architecture,
     description_differences,
+    ready_made_message,
 )
 from course_lib.lesson.checks import (  # noqa: F401 - old test cells import them from here
     ACCURACY_TOLERANCE,
@@ -54,6 +54,7 @@ from course_lib.lesson.checks import (  # noqa: F401 - old test cells import the
 )
 from course_lib.lesson.constants import LESSON_EXAMPLES, NUM_CLASSES
 from course_lib.lesson.data import lesson_example_pairs, lesson_examples, one_hot, prepare_images
+from course_lib.lesson.language import _
 from course_lib.lesson.recipe import read_recipe
 from course_lib.lesson.settings import PROFILES
 
@@ -121,10 +122,10 @@ def _measure(model) -> Assessment:
         test_probabilities = model.predict(data.x_test, batch_size=500, verbose=0)
         asked = model.predict(prepare_lesson_examples(), verbose=0)
     except Exception as error:  # noqa: BLE001 - a network that cannot run cannot pass
-        raise AssertionError(
-            f"Your model could not classify the test images ({type(error).__name__}: "
-            f"{error}). Its input should be (28, 28, 1) and its output 10 probabilities."
-        ) from error
+        raise AssertionError(_(
+            "Your model could not classify the test images ({kind}: {error}). Its input "
+            "should be (28, 28, 1) and its output 10 probabilities.").format(
+            kind=type(error).__name__, error=error)) from error
     units = model.outputs[0].shape[-1]
     return Assessment(
         architecture=describe_architecture(model),
@@ -141,9 +142,10 @@ def accuracy_of(probabilities, labels) -> float:
     """The share of ``labels`` that the rows of ``probabilities`` get right."""
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2 or probabilities.shape[0] != len(labels):
-        raise AssertionError(f"Your model gives output of shape {probabilities.shape}; it "
-                             f"should give ({len(labels)}, {NUM_CLASSES}): {NUM_CLASSES} "
-                             "probabilities per image.")
+        raise AssertionError(_("Your model gives output of shape {shape}; it should give "
+                               "({count}, {classes}): {classes} probabilities per image.")
+                             .format(shape=probabilities.shape, count=len(labels),
+                                     classes=NUM_CLASSES))
     return float((probabilities.argmax(axis=1) == labels).mean())
 
 
@@ -169,21 +171,24 @@ def check_handed_in_own_digits(handed_in_own_digits: dict) -> None:
         return
     not_counted = [f"{name}: {why}" for name, why in handed_in_own_digits.items() if why]
     raise AssertionError(
-        f"Your submission holds {len(counted)} digit picture(s) of your own in own_digits; "
-        f"it needs at least {MIN_OWN_DIGITS}. Copies of the sample digits, pictures without "
-        "a readable digit and the same file twice do not count"
-        + (f" (not counted: {'; '.join(not_counted[:6])})" if not_counted else "")
-        + ". Hand in the own_digits folder together with the notebook.")
+        _("Your submission holds {count} digit picture(s) of your own in own_digits; "
+          "it needs at least {needed}. Copies of the sample digits, pictures without "
+          "a readable digit and the same file twice do not count").format(
+            count=len(counted), needed=MIN_OWN_DIGITS)
+        + (_(" (not counted: {pictures})").format(pictures="; ".join(not_counted[:6]))
+           if not_counted else "")
+        + _(". Hand in the own_digits folder together with the notebook."))
 
 
 def check_identified_digits(digit_4, digit_100) -> None:
     """Hidden check: are the digits named for training examples 4 and 100 their labels?"""
     answers = {4: expect_digit("digit_4", digit_4), 100: expect_digit("digit_100", digit_100)}
     truth = lesson_example_labels()
-    wrong = [f"example {i} shows a {truth[i]}, not a {answers[i]}" for i in answers
-             if answers[i] != truth[i]]
+    wrong = [_("example {index} shows a {truth}, not a {answer}").format(
+        index=i, truth=truth[i], answer=answers[i]) for i in answers if answers[i] != truth[i]]
     if wrong:
-        raise AssertionError("Not quite: " + "; ".join(wrong) + ". Look at the pictures again.")
+        raise AssertionError(_("Not quite: {problems}. Look at the pictures again.").format(
+            problems="; ".join(wrong)))
 
 
 def check_interpretation(assessment: dict, digits: dict, answers: dict) -> None:
@@ -196,8 +201,8 @@ def check_interpretation(assessment: dict, digits: dict, answers: dict) -> None:
     rows = {index: np.asarray(assessment.asked_predictions[index]) for index in answers}
     problems = interpretation_problems(rows, digits, answers, reveal=True)
     if problems:
-        raise AssertionError("Compare with the output of model.predict: " + "; ".join(problems)
-                             + ".")
+        raise AssertionError(_("Compare with the output of model.predict: {problems}.")
+                             .format(problems="; ".join(problems)))
 
 
 def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_accuracy,
@@ -209,24 +214,28 @@ def check_accuracy_comparison(assessment: dict, history, train_accuracy, test_ac
     measured = assessment.test_accuracy
     problems = []
     if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
-        problems.append(f"the training accuracy of the last epoch is {last_epoch:.3f}, "
-                        f"not {train_accuracy:.3f}")
+        problems.append(_("the training accuracy of the last epoch is {found:.3f}, not "
+                          "{answer:.3f}").format(found=last_epoch, answer=train_accuracy))
     if abs(test_accuracy - measured) > ACCURACY_TOLERANCE:
-        problems.append(f"your model's test accuracy is {measured:.3f}, not {test_accuracy:.3f}")
+        problems.append(_("your model's test accuracy is {found:.3f}, not {answer:.3f}")
+                        .format(found=measured, answer=test_accuracy))
     if abs(accuracy_gap - (train_accuracy - test_accuracy)) > ACCURACY_TOLERANCE:
-        problems.append(f"the gap should be train_accuracy - test_accuracy = "
-                        f"{train_accuracy - test_accuracy:.3f}, not {accuracy_gap:.3f}")
+        problems.append(_("the gap should be train_accuracy - test_accuracy = {found:.3f}, "
+                          "not {answer:.3f}").format(found=train_accuracy - test_accuracy,
+                                                     answer=accuracy_gap))
     if generalises_well != (accuracy_gap <= GAP_LIMIT):
-        problems.append(f"with a gap of {accuracy_gap:.3f} the lesson's rule (at most "
-                        f"{GAP_LIMIT}) says generalises_well = {accuracy_gap <= GAP_LIMIT}")
+        problems.append(_("with a gap of {gap:.3f} the lesson's rule (at most {limit}) says "
+                          "generalises_well = {verdict}").format(
+            gap=accuracy_gap, limit=GAP_LIMIT, verdict=accuracy_gap <= GAP_LIMIT))
     if problems:
-        raise AssertionError("Not consistent yet: " + "; ".join(problems) + ".")
+        raise AssertionError(_("Not consistent yet: {problems}.").format(
+            problems="; ".join(problems)))
 
 
 def check_reference_architecture(assessment: dict) -> None:
     """Hidden check: does the saved model have the lesson's architecture and compile settings?"""
     if assessment.architecture.get("name") == READY_MADE_NAME:
-        raise AssertionError(READY_MADE_MESSAGE)
+        raise AssertionError(ready_made_message())
     first_difference(description_differences(assessment.architecture))
 
 
@@ -236,14 +245,15 @@ def check_accuracy(assessment: dict, kind: str = "reference") -> None:
     threshold = profile.reference_threshold if kind == "reference" else profile.tuned_threshold
     accuracy = assessment.test_accuracy
     if accuracy < threshold:
-        advice = ("Check that it trained for all epochs and that the data was prepared "
-                  "(values 0-1, one-hot labels)." if kind == "reference" else
-                  "Try Adam, more epochs, more filters or dropout (see the tips above).")
-        raise AssertionError(
-            f"Your {'tuned ' if kind == 'tuned' else ''}model classifies {accuracy:.3f} of the "
-            f"{assessment.test_size:,} test digits correctly; it needs at least "
-            f"{threshold:.2f} on the {profile.name} data. {advice}"
-        )
+        verdict = _("Your model classifies {accuracy:.3f} of the {count:,} test digits "
+                    "correctly; it needs at least {mark:.2f} on the {data} data. Check that "
+                    "it trained for all epochs and that the data was prepared (values 0-1, "
+                    "one-hot labels).") if kind == "reference" else \
+            _("Your tuned model classifies {accuracy:.3f} of the {count:,} test digits "
+              "correctly; it needs at least {mark:.2f} on the {data} data. Try Adam, more "
+              "epochs, more filters or dropout (see the tips above).")
+        raise AssertionError(verdict.format(accuracy=accuracy, count=assessment.test_size,
+                                            mark=threshold, data=profile.name))
 
 
 def check_tuned_structure(tuned_model) -> None:
@@ -281,18 +291,19 @@ def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
     try:
         raise_recipe_problems(recipe, profile)
     except AssertionError as error:
-        raise AssertionError(f"{error} A network that breaks the rules earns no accuracy "
-                             f"points either.{notes}") from None
+        raise AssertionError(f"{error}" + _(" A network that breaks the rules earns no "
+                                            "accuracy points either.") + notes) from None
     network = recipe.build(seed=GRADING_SEED)
     budget = training_budget(profile)
     training = train_and_predict(network, data.x_train, one_hot(data.y_train), data.x_test,
                                  epochs=epochs, batch_size=batch_size, seconds=budget)
     if not training.finished:
-        raise AssertionError(
-            f"Your recipe ({epochs} epochs, batch size {batch_size}) trains for longer than "
-            f"the budget of {budget:.0f} s: the grader's training was "
-            f"{training.progress()}. Use fewer epochs, a larger batch or a smaller "
-            f"network.{notes}")
+        raise AssertionError(_(
+            "Your recipe ({epochs} epochs, batch size {batch_size}) trains for longer than "
+            "the budget of {budget:.0f} s: the grader's training was {progress}. Use fewer "
+            "epochs, a larger batch or a smaller network.").format(
+            epochs=epochs, batch_size=batch_size, budget=budget,
+            progress=training.progress()) + notes)
     try:
         check_accuracy(Assessment(
             architecture={}, output_units=NUM_CLASSES, source=data.source.kind,

@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from course_lib.lesson.language import _
+
 HARD_MARGIN_SECONDS = 10.0  # how long past the budget the checker waits for one batch
 abandoned = threading.Event()  # set when training was left running; the checker exits hard
 
@@ -32,9 +34,9 @@ class Training:
 
     def progress(self) -> str:
         """Where training stopped, in words: 'stopped after 37% of epoch 1 of 3'."""
-        return (f"stopped after {self.fraction:.0%} of epoch {self.epoch} of {self.epochs}"
-                if self.fraction < 1 else
-                f"stopped after epoch {self.epoch} of {self.epochs}")
+        where = _("stopped after {fraction:.0%} of epoch {epoch} of {epochs}") \
+            if self.fraction < 1 else _("stopped after epoch {epoch} of {epochs}")
+        return where.format(fraction=self.fraction, epoch=self.epoch, epochs=self.epochs)
 
 
 def train_and_predict(network, x_train, y_train, x_test, *, epochs: int, batch_size: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from course_lib.lesson.constants import INPUT_SHAPE, NUM_CLASSES
+from course_lib.lesson.language import _
 
 REFERENCE_ARCHITECTURE = {
     "input_shape": list(INPUT_SHAPE),
@@ -30,9 +31,15 @@ REFERENCE_ARCHITECTURE = {
 }
 # The name course_lib.teacher.training.build_reference_cnn gives its network.
 READY_MADE_NAME = "reference_cnn"
-READY_MADE_MESSAGE = (
-    "This is the course's ready-made network (build_reference_cnn), not one you built: "
-    "write the layers yourself with keras.Sequential([...]), as the table shows.")
+
+
+def ready_made_message() -> str:
+    """What a student reads who hands in the course's ready-made network as their own."""
+    return _("This is the course's ready-made network (build_reference_cnn), not one you "
+             "built: write the layers yourself with keras.Sequential([...]), as the table "
+             "shows.")
+
+
 
 # What matters about each kind of layer for this lesson.
 _LAYER_SETTINGS = {
@@ -40,14 +47,13 @@ _LAYER_SETTINGS = {
     "MaxPooling2D": ("pool_size",),
     "Dense": ("units", "activation"),
 }
-# How to say "has <value>" for each setting: "64 neurons", "a 3x3 kernel", ...
-_SETTING_PHRASES = {
-    "filters": "{} filters",
-    "kernel_size": "a {} kernel",
-    "activation": "activation {}",
-    "pool_size": "a {} pool",
-    "units": "{} neurons",
-}
+
+
+def _setting_phrase(setting: str) -> str:
+    """How to say "has <value>" for a setting: "64 neurons", "a 3x3 kernel", ..."""
+    return {"filters": _("{value} filters"), "kernel_size": _("a {value} kernel"),
+            "activation": _("activation {value}"), "pool_size": _("a {value} pool"),
+            "units": _("{value} neurons")}[setting]
 
 
 def describe_architecture(model) -> dict:
@@ -85,34 +91,31 @@ def description_differences(found: dict, reference: dict = REFERENCE_ARCHITECTUR
     """Like :func:`architecture_differences`, for a description (e.g. from the grader)."""
     differences = []
     if found["input_shape"] is None:
-        differences.append(
-            f"Your model does not say what its input looks like: start the list of layers "
-            f"with keras.Input(shape={tuple(reference['input_shape'])}).")
+        differences.append(_(
+            "Your model does not say what its input looks like: start the list of layers "
+            "with keras.Input(shape={shape}).").format(shape=tuple(reference["input_shape"])))
     elif found["input_shape"] != reference["input_shape"]:
-        differences.append(
-            f"The input should have shape {tuple(reference['input_shape'])}, but your model "
-            f"takes {tuple(found['input_shape'] or ())}. Start with "
-            f"keras.Input(shape={tuple(reference['input_shape'])})."
-        )
+        differences.append(_(
+            "The input should have shape {shape}, but your model takes {found}. Start with "
+            "keras.Input(shape={shape}).").format(shape=tuple(reference["input_shape"]),
+                                                  found=tuple(found["input_shape"] or ())))
     differences.extend(_layer_differences(found["layers"], reference["layers"]))
     if found["optimizer"] is None:
-        differences.append("The model is not compiled yet: call model.compile(...) on it.")
+        differences.append(_("The model is not compiled yet: call model.compile(...) on it."))
     else:
         if found["loss"] != reference["loss"]:
-            differences.append(
-                f"The loss should be '{reference['loss']}', but your model uses "
-                f"'{found['loss']}'."
-            )
+            differences.append(_("The loss should be '{loss}', but your model uses '{found}'.")
+                               .format(loss=reference["loss"], found=found["loss"]))
         if found["optimizer"] != reference["optimizer"]:
-            differences.append(
-                f"The optimizer should be {reference['optimizer']}, but your model uses "
-                f"{found['optimizer']}."
-            )
+            differences.append(_("The optimizer should be {optimizer}, but your model uses "
+                                 "{found}.").format(optimizer=reference["optimizer"],
+                                                    found=found["optimizer"]))
         missing = [m for m in reference.get("metrics", []) if m not in found.get("metrics", [])]
         if missing:
-            differences.append(
-                f"Compile with metrics={missing!r}: without it, training does not report the "
-                "accuracy that the rest of the lesson reads from history.history.")
+            differences.append(_(
+                "Compile with metrics={metrics}: without it, training does not report the "
+                "accuracy that the rest of the lesson reads from history.history.").format(
+                metrics=repr(missing)))
     return differences
 
 
@@ -120,31 +123,27 @@ def _layer_differences(found: list[dict], expected: list[dict]) -> list[str]:
     differences = []
     for number, (mine, want) in enumerate(zip(found, expected, strict=False), start=1):
         if mine["type"] != want["type"]:
-            differences.append(
-                f"Layer {number} should be a {want['type']} layer, but yours is a "
-                f"{mine['type']} layer."
-            )
+            differences.append(_("Layer {number} should be a {layer} layer, but yours is a "
+                                 "{found} layer.").format(number=number, layer=want["type"],
+                                                          found=mine["type"]))
             # Later layers are shifted or different; comparing them would only confuse.
             return differences
         for setting in _LAYER_SETTINGS.get(want["type"], ()):
             if mine.get(setting) != want.get(setting):
-                differences.append(
-                    f"Layer {number} ({want['type']}) should have "
-                    f"{_phrase(setting, want[setting])}, but yours has "
-                    f"{_phrase(setting, mine.get(setting), short=True)}."
-                )
+                differences.append(_("Layer {number} ({layer}) should have {wanted}, but "
+                                     "yours has {found}.").format(
+                    number=number, layer=want["type"], wanted=_phrase(setting, want[setting]),
+                    found=_phrase(setting, mine.get(setting), short=True)))
     if len(found) < len(expected):
         missing = ", ".join(layer["type"] for layer in expected[len(found):])
-        differences.append(
-            f"Your model has {len(found)} layers, the reference has {len(expected)}: "
-            f"after layer {len(found)} it still needs {missing}."
-        )
+        differences.append(_("Your model has {count} layers, the reference has {expected}: "
+                             "after layer {count} it still needs {missing}.").format(
+            count=len(found), expected=len(expected), missing=missing))
     elif len(found) > len(expected):
         extra = ", ".join(layer["type"] for layer in found[len(expected):])
-        differences.append(
-            f"Your model has {len(found)} layers, the reference has {len(expected)}: "
-            f"remove the extra {extra}."
-        )
+        differences.append(_("Your model has {count} layers, the reference has {expected}: "
+                             "remove the extra {extra}.").format(
+            count=len(found), expected=len(expected), extra=extra))
     return differences
 
 
@@ -172,12 +171,12 @@ def _loss_name(loss) -> str | None:
 def _phrase(setting: str, value, short: bool = False) -> str:
     """A setting's value in words: "64 neurons", "a 3x3 kernel", "activation 'relu'"."""
     if setting == "activation" and value in (None, "linear"):
-        return "no activation given"
+        return _("no activation given")
     shown = "x".join(str(v) for v in value) if isinstance(value, list) else \
         repr(value) if isinstance(value, str) else str(value)
     if short and setting in ("filters", "units", "activation"):
         return shown  # "should have 64 neurons, but yours has 32"
-    return _SETTING_PHRASES[setting].format(shown)
+    return _setting_phrase(setting).format(value=shown)
 
 
 def _as_list(value) -> list:

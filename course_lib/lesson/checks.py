@@ -14,11 +14,12 @@ import math
 import numpy as np
 
 from course_lib.lesson.architecture import (
-    READY_MADE_MESSAGE,
     READY_MADE_NAME,
     architecture_differences,
+    ready_made_message,
 )
 from course_lib.lesson.constants import INPUT_SHAPE, NUM_CLASSES
+from course_lib.lesson.language import _
 from course_lib.lesson.recipe import Recipe, read_recipe
 
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
@@ -32,25 +33,25 @@ def check_architecture(model) -> None:
     """Check the notebook's model against the lesson's architecture (a quick, visible check)."""
     require_model(model, "model")
     if getattr(model, "name", "") == READY_MADE_NAME:
-        raise AssertionError(READY_MADE_MESSAGE)
+        raise AssertionError(ready_made_message())
     first_difference(architecture_differences(model))
 
 
 def first_difference(differences: list[str]) -> None:
     """Fail with the first of ``differences`` (saying how many more there are), if any."""
     if differences:
-        more = f" (and {len(differences) - 1} more difference(s) after you fix this one)" \
-            if len(differences) > 1 else ""
+        more = _(" (and {count} more difference(s) after you fix this one)").format(
+            count=len(differences) - 1) if len(differences) > 1 else ""
         raise AssertionError(differences[0] + more)
 
 
 def require_model(model, name: str) -> None:
     """Fail, saying what to do, unless ``model`` (the variable ``name``) is a Keras model."""
     if not hasattr(model, "layers") or not hasattr(model, "predict"):
-        raise AssertionError(
-            f"`{name}` should be a Keras model, but it is a {type(model).__name__}. "
-            f"Build it with keras.Sequential([...]) and assign it to `{name}`."
-        )
+        raise AssertionError(_(
+            "`{name}` should be a Keras model, but it is a {kind}. "
+            "Build it with keras.Sequential([...]) and assign it to `{name}`."
+        ).format(name=name, kind=type(model).__name__))
 
 
 def require(namespace: dict, *names: str) -> None:
@@ -58,8 +59,9 @@ def require(namespace: dict, *names: str) -> None:
     missing = [name for name in names if name not in namespace]
     if missing:
         listed = ", ".join(f"`{name}`" for name in missing)
-        raise AssertionError(f"You have not defined {listed} yet: fill in the answer cell "
-                             "above this check, run it, then run this check again.")
+        raise AssertionError(_("You have not defined {names} yet: fill in the answer cell "
+                               "above this check, run it, then run this check again.").format(
+            names=listed))
 
 
 def comparison_answers(train_accuracy, test_accuracy, accuracy_gap, generalises_well):
@@ -68,7 +70,8 @@ def comparison_answers(train_accuracy, test_accuracy, accuracy_gap, generalises_
     test_accuracy = expect_fraction("test_accuracy", test_accuracy)
     if isinstance(accuracy_gap, (bool, np.bool_)) or \
             not isinstance(accuracy_gap, (int, float, np.number)):
-        raise AssertionError(f"`accuracy_gap` should be a number, but it is {accuracy_gap!r}.")
+        raise AssertionError(_("`accuracy_gap` should be a number, but it is {value}.").format(
+            value=repr(accuracy_gap)))
     return (train_accuracy, test_accuracy, float(accuracy_gap),
             expect_bool("generalises_well", generalises_well))
 
@@ -81,64 +84,71 @@ def check_comparison_quick(history, test_result, train_accuracy, test_accuracy,
     last_epoch = float(getattr(history, "history", history)["accuracy"][-1])
     problems = []
     if abs(train_accuracy - last_epoch) > ACCURACY_TOLERANCE:
-        problems.append(f"train_accuracy is {train_accuracy:.3f}, but the last value of "
-                        f"history.history['accuracy'] is {last_epoch:.3f}")
+        problems.append(_("train_accuracy is {answer:.3f}, but the last value of "
+                          "history.history['accuracy'] is {found:.3f}").format(
+            answer=train_accuracy, found=last_epoch))
     if abs(test_accuracy - float(test_result)) > ACCURACY_TOLERANCE:
-        problems.append(f"test_accuracy is {test_accuracy:.3f}, but test_result is "
-                        f"{float(test_result):.3f}")
+        problems.append(_("test_accuracy is {answer:.3f}, but test_result is {found:.3f}")
+                        .format(answer=test_accuracy, found=float(test_result)))
     if abs(float(accuracy_gap) - (train_accuracy - test_accuracy)) > ACCURACY_TOLERANCE:
-        problems.append(f"accuracy_gap is {float(accuracy_gap):.3f}, but train_accuracy - "
-                        f"test_accuracy is {train_accuracy - test_accuracy:.3f}")
+        problems.append(_("accuracy_gap is {answer:.3f}, but train_accuracy - "
+                          "test_accuracy is {found:.3f}").format(
+            answer=float(accuracy_gap), found=train_accuracy - test_accuracy))
     elif generalises_well != (float(accuracy_gap) <= GAP_LIMIT):
-        problems.append(f"with a gap of {float(accuracy_gap):.3f}, the rule (at most "
-                        f"{GAP_LIMIT}) gives generalises_well = {float(accuracy_gap) <= GAP_LIMIT}")
+        problems.append(_("with a gap of {gap:.3f}, the rule (at most {limit}) gives "
+                          "generalises_well = {verdict}").format(
+            gap=float(accuracy_gap), limit=GAP_LIMIT, verdict=float(accuracy_gap) <= GAP_LIMIT))
     if problems:
-        raise AssertionError("Not consistent yet: " + "; ".join(problems) + ".")
+        raise AssertionError(_("Not consistent yet: {problems}.").format(
+            problems="; ".join(problems)))
 
 
 def check_own_handwriting(own_files) -> None:
     """Visible check: at least three digits of the student's own, not only the samples."""
     own = [name for name in own_files if str(name).startswith("own_digits/")]
     if len(own) < MIN_OWN_DIGITS:
-        raise AssertionError(
-            f"The network read {len(own)} digit(s) of your own; this assignment needs at "
-            f"least {MIN_OWN_DIGITS}. The sample digits are only for trying the code: put "
+        raise AssertionError(_(
+            "The network read {count} digit(s) of your own; this assignment needs at "
+            "least {needed}. The sample digits are only for trying the code: put "
             "photos of digits you wrote into own_digits (e.g. 7_mine.jpg), or draw them on "
-            "the canvas above and save them, then run the notebook again.")
+            "the canvas above and save them, then run the notebook again.").format(
+            count=len(own), needed=MIN_OWN_DIGITS))
 
 
 def expect_digit(name: str, value) -> int:
     """Check that an answer is a single digit 0-9 and return it as an int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise AssertionError(
-            f"`{name}` should be a whole number from 0 to 9, but it is {value!r} "
-            f"({type(value).__name__}). Write e.g. `{name} = 3`."
-        )
+        raise AssertionError(_(
+            "`{name}` should be a whole number from 0 to 9, but it is {value} "
+            "({kind}). Write e.g. `{name} = 3`."
+        ).format(name=name, value=repr(value), kind=type(value).__name__))
     if not 0 <= value <= 9:
-        raise AssertionError(f"`{name}` should be a digit from 0 to 9, but it is {value}.")
+        raise AssertionError(_("`{name}` should be a digit from 0 to 9, but it is {value}.")
+                             .format(name=name, value=value))
     return int(value)
 
 
 def expect_fraction(name: str, value) -> float:
     """Check that an answer is a number between 0 and 1 (a probability or an accuracy)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise AssertionError(
-            f"`{name}` should be a number between 0 and 1, but it is {value!r}. "
+        raise AssertionError(_(
+            "`{name}` should be a number between 0 and 1, but it is {value}. "
             "Write it as a decimal number, e.g. 0.93 (not 93 and not '93%')."
-        )
+        ).format(name=name, value=repr(value)))
     value = float(value)
     if not 0.0 <= value <= 1.0 or math.isnan(value):
-        hint = " Write a fraction: 93% is 0.93." if 1 < value <= 100 else ""
-        raise AssertionError(f"`{name}` should lie between 0 and 1, but it is {value}.{hint}")
+        hint = _(" Write a fraction: 93% is 0.93.") if 1 < value <= 100 else ""
+        raise AssertionError(_("`{name}` should lie between 0 and 1, but it is {value}.")
+                             .format(name=name, value=value) + hint)
     return value
 
 
 def expect_bool(name: str, value) -> bool:
     """Check that an answer is True or False."""
     if not isinstance(value, (bool, np.bool_)):
-        raise AssertionError(
-            f"`{name}` should be True or False (without quotes), but it is {value!r}."
-        )
+        raise AssertionError(_(
+            "`{name}` should be True or False (without quotes), but it is {value}."
+        ).format(name=name, value=repr(value)))
     return bool(value)
 
 
@@ -149,7 +159,7 @@ def check_interpretation_quick(predictions, digits: dict, answers: dict) -> None
     names = {index: f"predictions[{row}]" for row, index in enumerate(answers)}
     problems = interpretation_problems(rows, digits, answers, reveal=False, row_names=names)
     if problems:
-        raise AssertionError("Look again: " + "; ".join(problems) + ".")
+        raise AssertionError(_("Look again: {problems}.").format(problems="; ".join(problems)))
 
 
 def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: bool,
@@ -160,26 +170,29 @@ def interpretation_problems(rows: dict, digits: dict, answers: dict, reveal: boo
     problems = []
     for index, (most_likely, probability, correct) in answers.items():
         row = rows[index]
-        where = (row_names or {}).get(index, "its row of predictions")
+        where = (row_names or {}).get(index, _("its row of predictions"))
         best = int(row.argmax())
         most_likely = expect_digit(f"most_likely_{index}", most_likely)
         probability = expect_fraction(f"probability_{index}", probability)
         correct = expect_bool(f"correct_{index}", correct)
         read = expect_digit(f"digit_{index}", digits[index])
         if most_likely != best:
-            problems.append(f"for example {index} your network finds {best} most likely, not "
-                            f"{most_likely}" if reveal else
-                            f"most_likely_{index} is {most_likely}, but that is not the "
-                            f"position of the largest value in {where}: np.argmax({where}) "
-                            "gives it")
+            problems.append((_("for example {index} your network finds {best} most likely, "
+                               "not {answer}") if reveal else
+                             _("most_likely_{index} is {answer}, but that is not the "
+                               "position of the largest value in {where}: np.argmax({where}) "
+                               "gives it")).format(index=index, best=best, answer=most_likely,
+                                                   where=where))
         elif abs(probability - row[best]) > PROBABILITY_TOLERANCE:
-            problems.append(f"for example {index} the probability of {best} is "
-                            f"{row[best]:.2f}, not {probability:.2f}" if reveal else
-                            f"probability_{index} is {probability:.2f}, but that is not the "
-                            f"largest value in {where}: np.max({where}) gives it")
+            problems.append((_("for example {index} the probability of {best} is "
+                               "{found:.2f}, not {answer:.2f}") if reveal else
+                             _("probability_{index} is {answer:.2f}, but that is not the "
+                               "largest value in {where}: np.max({where}) gives it")).format(
+                index=index, best=best, found=row[best], answer=probability, where=where))
         if correct != (best == read):
-            problems.append(f"correct_{index} should say whether the network's most likely "
-                            f"digit is the digit you read (digit_{index} = {read})")
+            problems.append(_("correct_{index} should say whether the network's most likely "
+                              "digit is the digit you read (digit_{index} = {read})").format(
+                index=index, read=read))
     return problems
 
 
@@ -193,8 +206,8 @@ def check_tuned_model(tuned_model, profile) -> None:
     recipe = read_recipe(tuned_model)
     raise_recipe_problems(recipe, profile)
     if recipe.notes:
-        print(recipe.notes_sentence() + " Your own training used them; the grader's will "
-              "not, so its result can differ from yours.")
+        print(recipe.notes_sentence() + _(" Your own training used them; the grader's will "
+                                          "not, so its result can differ from yours."))
 
 
 def raise_recipe_problems(recipe: Recipe, profile) -> None:
@@ -214,36 +227,40 @@ def raise_tuned_problems(found: dict, output_units, profile) -> None:
     """The tuned network's rules on a description of it: every broken rule in one message."""
     problems = []
     if found["input_shape"] != list(INPUT_SHAPE):
-        problems.append(f"its input should be (28, 28, 1), not {found['input_shape']}: start "
-                        "with keras.Input(shape=(28, 28, 1))")
+        problems.append(_("its input should be (28, 28, 1), not {found}: start "
+                          "with keras.Input(shape=(28, 28, 1))").format(
+            found=found["input_shape"]))
     if not any(layer["type"] == "Conv2D" for layer in found["layers"]):
-        problems.append("it has no Conv2D layer: the tuned model must still be a "
-                        "convolutional network")
+        problems.append(_("it has no Conv2D layer: the tuned model must still be a "
+                          "convolutional network"))
     last = found["layers"][-1] if found["layers"] else {}
     if output_units != NUM_CLASSES or last.get("activation") != "softmax":
-        ends = (f"{last.get('type', 'no layer')} with {output_units} output(s) and activation "
-                f"{last.get('activation', 'none')!r}" if last else "no layer at all")
-        problems.append(f"it ends in {ends}; it should end in Dense(10, "
-                        "activation='softmax'), the ten probabilities")
+        ends = _("{layer} with {units} output(s) and activation {activation}").format(
+            layer=last.get("type"), units=output_units,
+            activation=repr(last.get("activation", "none"))) if last else _("no layer at all")
+        problems.append(_("it ends in {ends}; it should end in Dense(10, "
+                          "activation='softmax'), the ten probabilities").format(ends=ends))
     if found["parameters"] is not None and found["parameters"] > profile.tuned_max_parameters:
-        problems.append(
-            f"it has {found['parameters']:,} parameters, more than the budget of "
-            f"{profile.tuned_max_parameters:,}: most of them sit in the Dense layer after "
+        problems.append(_(
+            "it has {count:,} parameters, more than the budget of "
+            "{budget:,}: most of them sit in the Dense layer after "
             "Flatten, so use fewer filters in the last Conv2D, add a MaxPooling2D before "
-            "Flatten, or use fewer neurons")
+            "Flatten, or use fewer neurons").format(count=found["parameters"],
+                                                    budget=profile.tuned_max_parameters))
     if found["optimizer"] is None:
-        problems.append("it is not compiled: call tuned_model.compile(optimizer='adam', "
-                        "loss='categorical_crossentropy', metrics=['accuracy'])")
+        problems.append(_("it is not compiled: call tuned_model.compile(optimizer='adam', "
+                          "loss='categorical_crossentropy', metrics=['accuracy'])"))
     else:
         if found["loss"] != "categorical_crossentropy":
-            problems.append(f"it should be compiled with loss='categorical_crossentropy' "
-                            f"(the labels are one-hot), not {found['loss']!r}")
+            problems.append(_("it should be compiled with loss='categorical_crossentropy' "
+                              "(the labels are one-hot), not {loss}").format(
+                loss=repr(found["loss"])))
         if not any("accuracy" in name for name in found.get("metrics", ["accuracy"])):
-            problems.append("compile it with metrics=['accuracy'] too: without it, training "
-                            "reports no accuracy to compare your attempts by")
+            problems.append(_("compile it with metrics=['accuracy'] too: without it, training "
+                              "reports no accuracy to compare your attempts by"))
     if problems:
-        raise AssertionError("Your tuned model does not meet the rules yet: "
-                             + "; ".join(problems) + ".")
+        raise AssertionError(_("Your tuned model does not meet the rules yet: {problems}.")
+                             .format(problems="; ".join(problems)))
 
 
 def report_tuned_validation(tuned_history, profile) -> None:
@@ -254,24 +271,26 @@ def report_tuned_validation(tuned_history, profile) -> None:
     """
     values = (getattr(tuned_history, "history", tuned_history) or {}).get("val_accuracy") or []
     if not values:
-        print("Train with validation_data=(x_validation, y_validation) to see the validation "
-              "accuracy while you tune.")
+        print(_("Train with validation_data=(x_validation, y_validation) to see the "
+                "validation accuracy while you tune."))
         return
     last = float(values[-1])
-    verdict = "at or above" if last >= profile.tuned_threshold else "below"
-    print(f"Validation accuracy of the tuned network: {last:.3f}, {verdict} the pass mark "
-          f"{profile.tuned_threshold:.2f}. The grader trains your recipe again and measures "
-          "the test accuracy once.")
+    verdict = _("Validation accuracy of the tuned network: {accuracy:.3f}, at or above the "
+                "pass mark {mark:.2f}.") if last >= profile.tuned_threshold else \
+        _("Validation accuracy of the tuned network: {accuracy:.3f}, below the pass mark "
+          "{mark:.2f}.")
+    print(verdict.format(accuracy=last, mark=profile.tuned_threshold)
+          + _(" The grader trains your recipe again and measures the test accuracy once."))
 
 
 def expect_whole_number(name: str, value, low: int = 1, high: int = 4096) -> int:
     """Check that an answer is a whole number from ``low`` to ``high`` and return it."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise AssertionError(f"`{name}` should be a whole number, but it is {value!r}. "
-                             f"Write e.g. `{name} = 10`.")
+        raise AssertionError(_("`{name}` should be a whole number, but it is {value}. "
+                               "Write e.g. `{name} = 10`.").format(name=name, value=repr(value)))
     if not low <= value <= high:
-        raise AssertionError(f"`{name}` should lie between {low} and {high}, but it is "
-                             f"{value}.")
+        raise AssertionError(_("`{name}` should lie between {low} and {high}, but it is "
+                               "{value}.").format(name=name, low=low, high=high, value=value))
     return int(value)
 
 
@@ -279,37 +298,36 @@ def check_own_digits(own_input, own_predictions, own_predicted_digits) -> None:
     """Check the own-handwriting answers: shapes, value ranges and consistency."""
     own_input = np.asarray(own_input)
     if own_input.ndim != 4 or own_input.shape[1:] != INPUT_SHAPE or len(own_input) == 0:
-        raise AssertionError(
-            f"`own_input` should have shape (n, 28, 28, 1), but it has {own_input.shape}. "
-            "Reshape the images with .reshape(-1, 28, 28, 1)."
-        )
+        raise AssertionError(_(
+            "`own_input` should have shape (n, 28, 28, 1), but it has {shape}. "
+            "Reshape the images with .reshape(-1, 28, 28, 1).").format(shape=own_input.shape))
     if own_input.min() < 0 or own_input.max() > 1:
-        raise AssertionError(
-            f"The values of `own_input` should lie between 0 and 1, like the training "
-            f"images, but they go from {own_input.min()} to {own_input.max()}."
-        )
+        raise AssertionError(_(
+            "The values of `own_input` should lie between 0 and 1, like the training "
+            "images, but they go from {low} to {high}.").format(low=own_input.min(),
+                                                                high=own_input.max()))
     if 0 < own_input.max() <= 1.5 / 255:
-        raise AssertionError(
-            f"The values of `own_input` go up to {own_input.max():.4f}, not up to 1: they "
+        raise AssertionError(_(
+            "The values of `own_input` go up to {high:.4f}, not up to 1: they "
             "were divided by 255 twice. own.images is already between 0 and 1, so only "
-            "reshape it: own.images.reshape(-1, 28, 28, 1).")
+            "reshape it: own.images.reshape(-1, 28, 28, 1).").format(high=own_input.max()))
     own_predictions = np.asarray(own_predictions)
     if own_predictions.shape != (len(own_input), NUM_CLASSES):
-        raise AssertionError(
-            f"`own_predictions` should have one row of 10 probabilities per image, shape "
-            f"({len(own_input)}, 10), but it has {own_predictions.shape}. Use model.predict."
-        )
+        raise AssertionError(_(
+            "`own_predictions` should have one row of 10 probabilities per image, shape "
+            "({count}, 10), but it has {shape}. Use model.predict.").format(
+            count=len(own_input), shape=own_predictions.shape))
     sums = own_predictions.sum(axis=1)
     if not np.allclose(sums, 1.0, atol=1e-3):
         row = int(np.argmax(np.abs(sums - 1.0)))
-        raise AssertionError(
-            f"Each row of `own_predictions` should add up to 1 (ten probabilities from the "
-            f"softmax layer), but row {row} adds up to {sums[row]:.3f}. Take them straight "
-            "from the network: own_predictions = model.predict(own_input).")
+        raise AssertionError(_(
+            "Each row of `own_predictions` should add up to 1 (ten probabilities from the "
+            "softmax layer), but row {row} adds up to {total:.3f}. Take them straight "
+            "from the network: own_predictions = model.predict(own_input).").format(
+            row=row, total=sums[row]))
     digits = np.asarray(own_predicted_digits).reshape(-1)
     if digits.shape != (len(own_input),) or \
             not np.array_equal(digits, own_predictions.argmax(axis=1)):
-        raise AssertionError(
+        raise AssertionError(_(
             "`own_predicted_digits` should hold, for each image, the digit with the highest "
-            "probability: own_predictions.argmax(axis=1)."
-        )
+            "probability: own_predictions.argmax(axis=1)."))

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from course_lib.lesson.constants import IMAGE_SIDE
+from course_lib.lesson.language import _
 
 ACTIVATIONS = frozenset({
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
@@ -48,7 +49,8 @@ class RecipeError(AssertionError):
 def _whole(low: int, high: int):
     def check(value):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"a whole number from {low} to {high}")
+            raise ValueError(_("a whole number from {low} to {high}").format(low=low,
+                                                                              high=high))
         return value
     return check
 
@@ -58,8 +60,9 @@ def _number(low: float, high: float, *, above_low: bool = False):
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not math.isfinite(value) or not low <= value <= high \
                 or (above_low and value == low):
-            lower = f"more than {low:g}" if above_low else f"from {low:g}"
-            raise ValueError(f"a number {lower} to {high:g}")
+            shape = _("a number more than {low:g} to {high:g}") if above_low else \
+                _("a number from {low:g} to {high:g}")
+            raise ValueError(shape.format(low=low, high=high))
         return float(value)
     return check
 
@@ -93,14 +96,15 @@ def _optional(check):
 def _choice(*options: str):
     def check(value):
         if value not in options:
-            raise ValueError("one of " + ", ".join(repr(o) for o in options))
+            raise ValueError(_("one of {options}").format(
+                options=", ".join(repr(o) for o in options)))
         return value
     return check
 
 
 def _flag(value):
     if not isinstance(value, bool):
-        raise ValueError("True or False")
+        raise ValueError(_("True or False"))
     return value
 
 
@@ -110,7 +114,7 @@ def _activation(value):
     if isinstance(value, dict):  # a serialised built-in activation function
         value = value.get("config", value.get("class_name"))
     if value not in ACTIVATIONS:
-        raise ValueError("one of Keras' activations by name, e.g. 'relu' or 'softmax'")
+        raise ValueError(_("one of Keras' activations by name, e.g. 'relu' or 'softmax'"))
     return value
 
 
@@ -126,7 +130,7 @@ def _regularizer(value):
     kind = value.get("class_name") if isinstance(value, dict) else None
     config = value.get("config") if isinstance(value, dict) else None
     if kind not in _REGULARIZER_FACTORS or not isinstance(config, dict):
-        raise ValueError("None, or keras.regularizers.L1, L2 or L1L2 with a number")
+        raise ValueError(_("None, or keras.regularizers.L1, L2 or L1L2 with a number"))
     factor = _number(0.0, 1.0)
     return {"class_name": kind,
             "config": {name: factor(config[name]) for name in _REGULARIZER_FACTORS[kind]
@@ -246,8 +250,8 @@ class Recipe:
         import keras
 
         if self.input_shape is None:
-            raise RecipeError("The network does not say what its input looks like: start "
-                              "it with keras.Input(shape=(28, 28, 1)).")
+            raise RecipeError(_("The network does not say what its input looks like: start "
+                                "it with keras.Input(shape=(28, 28, 1))."))
         if seed is not None:
             keras.utils.set_random_seed(seed)
         try:
@@ -260,17 +264,18 @@ class Recipe:
                 network.compile(optimizer=optimizer, loss="categorical_crossentropy",
                                 metrics=["accuracy"])
         except (ValueError, TypeError) as error:
-            raise RecipeError(f"The network could not be built from its recipe: {error}. "
-                              "Check that each layer fits the output of the one before "
-                              "(print tuned_model.summary()).") from error
+            raise RecipeError(_("The network could not be built from its recipe: {error}. "
+                                "Check that each layer fits the output of the one before "
+                                "(print tuned_model.summary()).").format(error=error)) \
+                from error
         return network
 
     def notes_sentence(self) -> str:
         """What was set back to Keras' defaults, as one sentence ('' when nothing was)."""
         if not self.notes:
             return ""
-        return ("The grader used Keras' defaults for what a recipe does not contain: "
-                + "; ".join(self.notes) + ".")
+        return _("The grader used Keras' defaults for what a recipe does not contain: "
+                 "{settings}.").format(settings="; ".join(self.notes))
 
 
 def _make_layer(keras, spec: LayerSpec):
@@ -315,7 +320,7 @@ def _plain(value):
 def _read_layers(config, notes: list[str]) -> tuple[tuple | None, list[LayerSpec]]:
     if not isinstance(config, dict) or config.get("class_name") not in ("Sequential",
                                                                           "Functional"):
-        raise RecipeError("The tuned network should be a keras.Sequential network.")
+        raise RecipeError(_("The tuned network should be a keras.Sequential network."))
     input_shape, entries = _chain(config, depth=0)
     specs = []
     for number, entry in enumerate(entries, start=1):
@@ -326,8 +331,8 @@ def _read_layers(config, notes: list[str]) -> tuple[tuple | None, list[LayerSpec
 def _chain(config: dict, depth: int) -> tuple[tuple | None, list[dict]]:
     """The input shape and the layers of a network, in order, inner networks opened up."""
     if depth > MAX_DEPTH:
-        raise RecipeError("The network holds networks nested too deeply: put its layers "
-                          "in one keras.Sequential([...]).")
+        raise RecipeError(_("The network holds networks nested too deeply: put its layers "
+                            "in one keras.Sequential([...])."))
     inner = config.get("config") or {}
     layers = inner.get("layers")
     if not isinstance(layers, list):
@@ -375,8 +380,8 @@ def _require_straight_line(inner: dict) -> None:
                    for arg in (node.get("args") or []) if isinstance(arg, dict)
                    and arg.get("class_name") == "__keras_tensor__"] if nodes else []
         if previous is not None and sources != [previous]:
-            raise RecipeError("The tuned network should be one chain of layers, each "
-                              "feeding the next: build it with keras.Sequential([...]).")
+            raise RecipeError(_("The tuned network should be one chain of layers, each "
+                                "feeding the next: build it with keras.Sequential([...])."))
         previous = entry.get("name") or name
 
 
@@ -384,29 +389,35 @@ def _read_layer(number: int, entry: dict, notes: list[str]) -> LayerSpec:
     kind = entry.get("class_name")
     if entry.get("registered_name") not in (None, kind) or \
             entry.get("module") not in (None, "keras.layers") or kind not in LAYER_SETTINGS:
-        raise RecipeError(
-            f"Layer {number} is a {kind or 'layer of unknown kind'}, which a recipe may not "
-            "contain. The grader builds the network again from Keras' own layers: "
-            + ", ".join(LAYER_SETTINGS) + ".")
+        raise RecipeError(_(
+            "Layer {number} is a {kind}, which a recipe may not contain. The grader builds "
+            "the network again from Keras' own layers: {layers}.").format(
+            number=number, kind=kind or _("layer of unknown kind"),
+            layers=", ".join(LAYER_SETTINGS)))
     config = entry.get("config") or {}
     allowed = LAYER_SETTINGS[kind]
     settings = {}
     for name, check in allowed.items():
         if name in config:
-            settings[name] = _checked(check, config[name], f"layer {number} ({kind})", name)
-    _note_resets(f"layer {number} ({kind})", config, settings, _layer_defaults(kind, settings),
+            settings[name] = _checked(check, config[name], _layer_name(number, kind), name)
+    _note_resets(_layer_name(number, kind), config, settings, _layer_defaults(kind, settings),
                  notes)
     return LayerSpec(kind, settings)
+
+
+def _layer_name(number: int, kind: str) -> str:
+    return _("layer {number} ({kind})").format(number=number, kind=kind)
 
 
 def _checked(check, value, owner: str, name: str):
     try:
         return check(value)
     except (ValueError, TypeError, KeyError) as error:
-        shown = "an array" if isinstance(value, dict) and value.get("array") else \
+        shown = _("an array") if isinstance(value, dict) and value.get("array") else \
             json.dumps(value)[:60]
-        raise RecipeError(f"The setting {name} of {owner} is {shown}; a recipe takes "
-                          f"{error} there.") from None
+        raise RecipeError(_("The setting {name} of {owner} is {shown}; a recipe takes "
+                            "{allowed} there.").format(name=name, owner=owner, shown=shown,
+                                                      allowed=error)) from None
 
 
 def _layer_defaults(kind: str, settings: dict) -> dict:
@@ -441,11 +452,11 @@ def _read_compile(compiled, notes: list[str]):
     if isinstance(loss_settings, dict) and any(
             value not in (None, False, 0, 0.0) for name, value in loss_settings.items()
             if name not in ("name", "reduction", "axis", "dtype")):
-        notes.append("the loss: its settings")
+        notes.append(_("the loss: its settings"))
     for name in ("loss_weights", "weighted_metrics", "steps_per_execution", "jit_compile",
                  "run_eagerly"):
         if compiled.get(name) not in (None, False, 1, "auto"):
-            notes.append(f"the compile setting {name}")
+            notes.append(_("the compile setting {name}").format(name=name))
     return (_read_optimizer(compiled["optimizer"], notes), _loss_name(loss),
             _metric_names(compiled.get("metrics")))
 
@@ -456,20 +467,21 @@ def _read_optimizer(entry, notes: list[str]) -> OptimizerSpec:
     kind = entry.get("class_name") if isinstance(entry, dict) else None
     if kind not in OPTIMIZER_SETTINGS or entry.get("registered_name") not in (None, kind) or \
             entry.get("module") not in (None, "keras.optimizers"):
-        raise RecipeError(f"The optimizer is {kind or 'of an unknown kind'}, which a recipe "
-                          "may not contain: use one of Keras' optimizers, "
-                          + ", ".join(OPTIMIZER_SETTINGS) + ".")
+        raise RecipeError(_("The optimizer is {kind}, which a recipe may not contain: use "
+                            "one of Keras' optimizers, {optimizers}.").format(
+            kind=kind or _("of an unknown kind"), optimizers=", ".join(OPTIMIZER_SETTINGS)))
     config = entry.get("config") or {}
     if isinstance(config.get("learning_rate"), dict) and not config["learning_rate"].get(
             "array"):
-        raise RecipeError("The optimizer's learning_rate is a schedule; a recipe takes one "
-                          "number there, e.g. keras.optimizers.Adam(learning_rate=0.001).")
-    settings = {name: _checked(check, config[name], f"the optimizer ({kind})", name)
+        raise RecipeError(_("The optimizer's learning_rate is a schedule; a recipe takes "
+                            "one number there, e.g. keras.optimizers.Adam(learning_rate=0.001)."))
+    owner = _("the optimizer ({kind})").format(kind=kind)
+    settings = {name: _checked(check, config[name], owner, name)
                 for name, check in OPTIMIZER_SETTINGS[kind].items() if name in config}
     import keras
 
     defaults = _plain(getattr(keras.optimizers, kind)(**settings).get_config())
-    _note_resets(f"the optimizer ({kind})", config, settings, defaults, notes)
+    _note_resets(owner, config, settings, defaults, notes)
     return OptimizerSpec(kind, settings)
 
 
