@@ -35,6 +35,7 @@ from course_lib.autograder.handover import (
     verdicts_json,
 )
 from course_lib.autograder.limits import ControlGroup, Limits, start_function
+from course_lib.lesson.language import DEFAULT_LANGUAGE, LANGUAGES, use_language
 
 MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
@@ -71,13 +72,15 @@ class Checker:
             text=True, env=environment, cwd=self.folder.name,
             preexec_fn=start_function(limits, self.group))
 
-    def check(self, cells: list[CellToCheck], submission: Path | str) -> list[Verdict]:
-        """Check ``cells`` of the submission in folder ``submission`` (its graded copy).
+    def check(self, cells: list[CellToCheck], submission: Path | str,
+              language: str = DEFAULT_LANGUAGE) -> list[Verdict]:
+        """Check ``cells`` of the submission in folder ``submission`` (its graded copy),
+        with the checks' messages in ``language``.
 
         A checker that fails fails every cell, with the reason.
         """
         grade_ids = [cell.grade_id for cell in cells]
-        CheckRequest(cells, self.training_budget_seconds).write(self.request)
+        CheckRequest(cells, self.training_budget_seconds, language).write(self.request)
         own_digits.gather(Path(submission), self.request / OWN_DIGITS)
         waited = time.perf_counter()
         try:
@@ -194,6 +197,7 @@ def main(argv: list[str]) -> int:
         request = CheckRequest.read(folder)
         base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
         checks.set_training_budget(request.training_budget_seconds)
+        use_language(request.language if request.language in LANGUAGES else DEFAULT_LANGUAGE)
         verdicts = [run_cell(cell, folder, base) for cell in request.cells]
     print(verdicts_json(verdicts), flush=True)
     if retrain.abandoned.is_set():

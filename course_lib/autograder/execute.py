@@ -32,6 +32,7 @@ from course_lib.autograder.handover import (
     request_code,
 )
 from course_lib.autograder.sandbox import course_lib_conflict, sandbox_problem
+from course_lib.lesson.language import notebook_language
 
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
 
@@ -97,7 +98,7 @@ class GradeInSandbox(Execute):
         self._managers: list = []
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)
-            verdicts = checker.check(self._to_check, self._submission)
+            verdicts = checker.check(self._to_check, self._submission, notebook_language(nb))
         finally:
             checker.close()
             for manager in self._managers:

@@ -30,6 +30,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from course_lib.lesson.language import DEFAULT_LANGUAGE
+
 MIME = "application/vnd.mnist-course.handover+json"
 MAX_VALUE_BYTES = 64 * 1024 * 1024  # a 500,000-parameter model with Adam is about 6 MB
 # Names the checker defines itself: they never come from the student's kernel.
@@ -219,6 +221,7 @@ class CheckRequest:
 
     cells: list[CellToCheck]
     training_budget_seconds: float = 0  # 0: the data profile's own budget
+    language: str = DEFAULT_LANGUAGE  # of the checks' messages: the notebook's own
 
     INDEX = "request.json"
 
@@ -245,7 +248,8 @@ class CheckRequest:
             cells.append(CellToCheck(cell.grade_id, cell.source, HandedOver(
                 values, list(handed.missing), refused, handed.problem)))
         path = folder / self.INDEX
-        path.write_text(json.dumps(asdict(CheckRequest(cells, self.training_budget_seconds))))
+        path.write_text(json.dumps(asdict(CheckRequest(cells, self.training_budget_seconds,
+                                                        self.language))))
         return path
 
     @classmethod
@@ -258,7 +262,8 @@ class CheckRequest:
             values = {name: HandedValue(**value) for name, value in handed["values"].items()}
             cells.append(CellToCheck(cell["grade_id"], cell["source"], HandedOver(
                 values, handed["missing"], handed["refused"], handed["problem"])))
-        return cls(cells, float(data.get("training_budget_seconds") or 0))
+        return cls(cells, float(data.get("training_budget_seconds") or 0),
+                   str(data.get("language") or DEFAULT_LANGUAGE))
 
 
 @dataclass

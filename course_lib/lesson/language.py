@@ -53,3 +53,10 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message for ``count``, in the current language."""
     return _translations.ngettext(singular, plural, count)
+
+
+def notebook_language(notebook) -> str:
+    """The language a notebook's metadata names (``metadata.course_lib.language``), or the
+    default: a notebook without it, or with a language the course does not have, is English."""
+    language = ((notebook.get("metadata") or {}).get("course_lib") or {}).get("language")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE

@@ -1,7 +1,8 @@
 """course: the teacher's tasks with this course's defaults.
 
     course demo                      the whole cycle on three demo students, in demo/
-    course generate                  nbgrader generate_assignment: source/ -> release/
+    course translate                 mark new or changed English text in translations/
+    course generate                  the lesson in each language, then source/ -> release/
     course hub [status|stop|remove]  the classroom server (JupyterHub), see course hub -h
     course release                   the student version -> nbgrader's exchange
     course collect [ZIP_OR_FOLDER...]  the exchange, or platform downloads -> submitted/
@@ -14,6 +15,8 @@
     course reference                 train the lesson's network here, report its accuracy
 
 Run them in the course folder (the one with nbgrader_config.py), or pass --course DIR.
+The lesson comes in English (mnist_cnn) and Dutch (mnist_cnn_nl); the steps after
+generate take the English one unless you pass --assignment mnist_cnn_nl.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 
 from course_lib.lesson.constants import QUIET_TENSORFLOW
+from course_lib.lesson.language import LANGUAGES
 from course_lib.lesson.mnist_files import MnistFileError
 from course_lib.teacher.course import ASSIGNMENT, CourseError
 
@@ -50,10 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", type=Path, default=Path("."),
                         help="the course folder (default: the current folder)")
+    parser.add_argument("--assignment", default=ASSIGNMENT,
+                        help=f"the assignment: {ASSIGNMENT} (English, the default) or "
+                             f"{ASSIGNMENT}_nl (Dutch)")
     commands = parser.add_subparsers(title="commands")
 
-    commands.add_parser("generate", help="make the student version in release/").set_defaults(
-        run=_generate)
+    commands.add_parser("generate", help="the lesson in each language, then the student "
+                        "versions in release/").set_defaults(run=_generate)
+    commands.add_parser("translate", help="mark new or changed English text in the "
+                        "translations' catalogues").set_defaults(run=_translate)
     hub = commands.add_parser(
         "hub", help="the classroom server: JupyterHub with nbgrader's exchange",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=HUB_HELP)
@@ -148,10 +157,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _generate(options) -> int:
-    from course_lib.teacher import course
+    from course_lib.teacher import course, translate
 
-    folder = course.generate(options.course)
-    print(f"The student version is in {folder}.")
+    for language in translate.translations(options.course):
+        folder = translate.write_translation(options.course, language)
+        print(f"The lesson in {LANGUAGES[language]} is in {folder}.")
+    for assignment in course.assignments(options.course):
+        print(f"The student version is in {course.generate(options.course, assignment)}.")
+    return 0
+
+
+def _translate(options) -> int:
+    from course_lib.teacher import translate
+
+    languages = translate.translations(options.course)
+    if not languages:
+        print(f"No catalogues in {options.course / translate.TRANSLATIONS}: nothing to do.")
+    for language in languages:
+        changes = translate.update_catalogue(options.course, language)
+        path = translate.catalogue_path(options.course, language)
+        todo = changes["new"] + changes["changed"]
+        print(f"{LANGUAGES[language]}: {path}: " + (
+            f"{len(changes['new'])} new and {len(changes['changed'])} changed cell(s) to "
+            f"translate ({', '.join(todo)})" if todo else "in step with the English text")
+            + (f"; dropped {', '.join(changes['removed'])}" if changes["removed"] else ""))
     return 0
 
 
@@ -203,7 +232,7 @@ def _hub(options) -> int:
 def _release(options) -> int:
     from course_lib.teacher import course
 
-    course.release(options.course)
+    course.release(options.course, options.assignment)
     print("Released: students fetch the assignment in their Assignments tab.")
     return 0
 
@@ -214,11 +243,11 @@ def _collect(options) -> int:
     from course_lib.teacher.course import require_course
 
     if not options.sources:
-        students = course.collect_from_exchange(options.course)
+        students = course.collect_from_exchange(options.course, options.assignment)
         print(f"Collected {len(students)} submission(s) from the exchange: "
               f"{', '.join(students) or 'none yet'}")
         return 0 if students else 1
-    result = collect(options.sources, require_course(options.course), ASSIGNMENT)
+    result = collect(options.sources, require_course(options.course), options.assignment)
     for problem in result.skipped:
         print(f"skipped {problem}", file=sys.stderr)
     if not result.students:
@@ -231,7 +260,7 @@ def _collect(options) -> int:
 def _autograde(options) -> int:
     from course_lib.teacher.autograde import autograde
 
-    outcomes = autograde(options.course, options.students or None,
+    outcomes = autograde(options.course, options.students or None, assignment=options.assignment,
                          unsandboxed=options.unsandboxed, workers=options.workers,
                          force=options.force, scheduler=options.scheduler)
     return 1 if any(not o.ok for o in outcomes) else 0
@@ -240,7 +269,7 @@ def _autograde(options) -> int:
 def _feedback(options) -> int:
     from course_lib.teacher import course
 
-    pages = course.feedback(options.course)
+    pages = course.feedback(options.course, options.assignment)
     print(f"Wrote {len(pages)} feedback page(s) in {options.course / 'feedback'}.")
     return 0
 
@@ -249,17 +278,18 @@ def _return(options) -> int:
     from course_lib.teacher import returns
 
     if options.moodle:
-        done = returns.return_to_moodle(options.course, options.moodle, options.into)
+        done = returns.return_to_moodle(options.course, options.moodle, options.into,
+                                            assignment=options.assignment)
         upload = ("In the Moodle assignment: View all submissions ▸ Grading action ▸ Upload "
                   "grading worksheet (the .csv), then Upload multiple feedback files in a "
                   "zip (the .zip).")
     elif options.canvas:
         done = returns.return_to_canvas(options.course, options.canvas, options.into,
-                                        column=options.column)
+                                        column=options.column, assignment=options.assignment)
         upload = ("In Canvas: Grades ▸ Import (the .csv), then in the assignment's column "
                   "menu: Re-upload Submissions (the .zip).")
     else:
-        done = returns.release_feedback(options.course)
+        done = returns.release_feedback(options.course, options.assignment)
         upload = ""
     for note in done.notes:
         print(f"note: {note}")
@@ -280,7 +310,7 @@ def _export(options) -> int:
 def _summary(options) -> int:
     from course_lib.teacher.summary import format_table, score_table
 
-    print(format_table(*score_table(options.course)))
+    print(format_table(*score_table(options.course, options.assignment)))
     return 0
 
 

@@ -96,6 +96,12 @@ def output_tail(done, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def assignments(course_dir: Path) -> list[str]:
+    """The assignments in the course's ``source/``: the lesson in each of its languages."""
+    source = step_folder(course_dir, "source", assignment="*")
+    return sorted(Path(p).name for p in glob.glob(str(source)) if Path(p).is_dir())
+
+
 def generate(course_dir: Path, assignment: str = ASSIGNMENT) -> Path:
     """Generate the student version in ``release/`` from ``source/``; return its folder."""
     checked(course_dir, "generate_assignment", assignment, "--force")

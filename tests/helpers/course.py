@@ -20,7 +20,8 @@ def new_course(folder: Path, extra_config: str = "") -> Path:
             handle.write("\n" + extra_config + "\n")
     from course_lib.teacher import course as teacher
 
-    teacher.generate(folder)
+    for assignment in teacher.assignments(folder):
+        teacher.generate(folder, assignment)
     return folder
 
 
