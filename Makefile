@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # nbgrader starts `alembic` and the kernel from PATH, so the environment's bin comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test test-fast lint install clean
+.PHONY: demo test test-fast lint install clean messages
 
 demo: $(STAMP)
 	$(BIN)/course demo
@@ -22,6 +22,18 @@ test-fast: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests scripts benchmarks nbgrader_config.py
+
+# The checks' messages in other languages: collect the English ones from the code, add
+# new ones to each catalogue (course_lib/lesson/locale/*/LC_MESSAGES/course_lib.po) for
+# the translators, and compile what they translated for the students' package.
+LOCALE := course_lib/lesson/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header --sort-output -o $(LOCALE)/course_lib.pot \
+		course_lib/lesson course_lib/autograder
+	$(BIN)/pybabel update --previous --ignore-obsolete -i $(LOCALE)/course_lib.pot -d $(LOCALE) \
+		-D course_lib
+	$(BIN)/pybabel compile --statistics -d $(LOCALE) -D course_lib
+	rm $(LOCALE)/course_lib.pot
 
 install: $(STAMP)
 

@@ -29,7 +29,8 @@ def student_files() -> dict[str, Path]:
     top = Path(course_lib.__file__).parent
     lesson = Path(course_lib.lesson.__file__).parent
     files = {"course_lib/__init__.py": top / "__init__.py"}
-    for path in sorted(lesson.rglob("*.py")):
+    # The code, and the compiled catalogues that translate the checks' messages.
+    for path in sorted([*lesson.rglob("*.py"), *lesson.rglob("*.mo")]):
         files[f"course_lib/lesson/{path.relative_to(lesson).as_posix()}"] = path
     return files
 

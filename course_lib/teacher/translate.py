@@ -108,7 +108,7 @@ def translate_notebook(english, catalogue, language: str):
 
 def write_translation(course_dir: Path, language: str, assignment: str = ASSIGNMENT) -> Path:
     """Write ``source/<assignment>_<language>`` from the English source and the catalogue:
-    the translated notebook (same name) and a copy of the assignment's other files."""
+    the translated notebook (``mnist_cnn_nl.ipynb``) and a copy of the other files."""
     course_dir = Path(course_dir)
     english_dir = course_dir / "source" / assignment
     target = course_dir / "source" / translated_assignment(assignment, language)
@@ -121,7 +121,9 @@ def write_translation(course_dir: Path, language: str, assignment: str = ASSIGNM
     shutil.copytree(english_dir, target, ignore=shutil.ignore_patterns(
         "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
     for name, notebook in notebooks.items():
-        nbformat.write(notebook, target / name)
+        # nbgrader and `course collect` name an assignment's notebook after the assignment.
+        renamed = f"{target.name}.ipynb" if name == f"{assignment}.ipynb" else name
+        nbformat.write(notebook, target / renamed)
     return target
 
 
