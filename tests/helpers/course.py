@@ -34,14 +34,14 @@ def hand_in_release_with(course: Path, student: str, answers: dict[str, str]) ->
     return folder / NOTEBOOK
 
 
-def cell_scores(course: Path, student: str) -> dict[str, float]:
+def cell_scores(course: Path, student: str, assignment: str = "mnist_cnn") -> dict[str, float]:
     """Score of every graded cell of ``student``'s submission, from the gradebook."""
     from nbgrader.api import Gradebook
 
     from course_lib.teacher.course import gradebook_url
 
     with Gradebook(gradebook_url(course)) as book:
-        submission = book.find_submission("mnist_cnn", student)
+        submission = book.find_submission(assignment, student)
         return {grade.name: grade.score for nb in submission.notebooks for grade in nb.grades}
 
 

@@ -150,9 +150,11 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
     return folder / NOTEBOOK
 
 
-def autograded_outputs(course: Path, student: str) -> dict[str, list[str]]:
+def autograded_outputs(course: Path, student: str,
+                       assignment: str = "mnist_cnn") -> dict[str, list[str]]:
     """The error messages of every test cell in the graded notebook, by grade id."""
-    notebook = nbformat.read(course / "autograded" / student / "mnist_cnn" / NOTEBOOK, 4)
+    notebook = nbformat.read(course / "autograded" / student / assignment
+                             / f"{assignment}.ipynb", 4)
     return {cell.metadata.nbgrader["grade_id"]: [o.get("evalue", "") for o in cell.outputs]
             for cell in notebook.cells
             if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
+import nbformat
 import pytest
 from helpers.course import auto_max_scores, cell_scores, new_course
 from helpers.submissions import WEAK_WORK_SCORES, autograded_outputs, hand_in, weak_work
@@ -33,11 +35,33 @@ def graded(tmp_path_factory):
             delete={"test_identify_digits", "test_network_accuracy"})
     students.append("honest-deleter")
     outcomes = {o.student: o for o in autograde(course, students)}
-    for outcome in outcomes.values():
+    # The lesson in Dutch: the model solution, and the release handed in untouched.
+    dutch = {o.student: o for o in autograde(course, hand_in_dutch(course), assignment=DUTCH)}
+    for outcome in [*outcomes.values(), *dutch.values()]:
         print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
     pages = teacher.feedback(course)
     csv_path = teacher.export(course)
-    return {"course": course, "outcomes": outcomes, "pages": pages, "csv": csv_path}
+    return {"course": course, "outcomes": outcomes, "dutch": dutch, "pages": pages,
+            "csv": csv_path}
+
+
+DUTCH = "mnist_cnn_nl"
+
+
+def hand_in_dutch(course) -> list[str]:
+    """The Dutch model solution and the untouched Dutch release, in submitted/."""
+    release = teacher.step_folder(course, "release", assignment=DUTCH)
+    answers = demo.solution_sources(teacher.step_folder(course, "source", assignment=DUTCH)
+                                    / f"{DUTCH}.ipynb")
+    for student, notebook in [
+            ("demo-solution", demo.fill_in(release / f"{DUTCH}.ipynb", answers)),
+            ("demo-untouched", nbformat.read(release / f"{DUTCH}.ipynb", as_version=4))]:
+        folder = teacher.step_folder(course, "submitted", student, DUTCH)
+        shutil.copytree(release, folder)
+        nbformat.write(notebook, folder / f"{DUTCH}.ipynb")
+        if student == "demo-solution":
+            demo.write_own_digits(folder / "own_digits")
+    return ["demo-solution", "demo-untouched"]
 
 
 def test_every_submission_is_graded(graded):
@@ -53,6 +77,22 @@ def test_solution_scores_every_point(graded):
     scores = cell_scores(graded["course"], "demo-solution")
     assert {cell: scores[cell] for cell in maxima} == maxima
     assert sum(maxima.values()) == 18
+
+
+def test_the_dutch_lesson_scores_exactly_as_the_english_one(graded):
+    """The same answers score the same in both languages, cell by cell; the Dutch
+    submission's messages, hidden checks included, are in Dutch."""
+    assert {s: o.ok for s, o in graded["dutch"].items()} == {"demo-solution": True,
+                                                              "demo-untouched": True}
+    for student in ("demo-solution", "demo-untouched"):
+        assert cell_scores(graded["course"], student, DUTCH) == \
+            cell_scores(graded["course"], student), student
+    assert sum(cell_scores(graded["course"], "demo-solution", DUTCH).values()) == 22
+    english = autograded_outputs(graded["course"], "demo-untouched")
+    dutch = autograded_outputs(graded["course"], "demo-untouched", DUTCH)
+    assert english["test_identify_digits"][0].startswith("You have not defined `digit_4`")
+    assert dutch["test_identify_digits"][0].startswith(
+        "Je hebt `digit_4`, `digit_100` nog niet gedefinieerd")
 
 
 def test_deleted_test_cells_come_back_where_they_work(graded):
@@ -112,8 +152,12 @@ def test_feedback_hides_hidden_test_code(graded):
 
 def test_grades_csv_has_one_row_per_student(graded):
     """Does the exported CSV hold each student's total out of 22?"""
-    rows = {row["student_id"]: row for row in teacher.read_grades_csv(graded["csv"])}
+    every = teacher.read_grades_csv(graded["csv"])
+    rows = {row["student_id"]: row for row in every if row["assignment"] == "mnist_cnn"}
     assert set(rows) == {*demo.DEMO_STUDENTS, "honest-deleter"}
+    dutch = {row["student_id"]: float(row["score"]) for row in every
+             if row["assignment"] == DUTCH and row["timestamp"]}
+    assert dutch == {"demo-solution": 18.0, "demo-untouched": 0.0}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
         "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0,
         "honest-deleter": 13.0}
