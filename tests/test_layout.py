@@ -72,8 +72,9 @@ def test_the_students_wheel_holds_only_the_students_library(students_wheel):
     with zipfile.ZipFile(students_wheel) as archive:
         names = [n for n in archive.namelist() if not n.startswith("mnist_cnn_course_lib-")]
     lesson = sorted(f"course_lib/lesson/{p.relative_to(PACKAGE / 'lesson').as_posix()}"
-                    for p in (PACKAGE / "lesson").rglob("*.py"))
+                    for p in (PACKAGE / "lesson").rglob("*") if p.suffix in (".py", ".mo"))
     assert sorted(names) == ["course_lib/__init__.py", *lesson]
+    assert "course_lib/lesson/locale/nl/LC_MESSAGES/course_lib.mo" in names
 
 
 def test_released_notebooks_imports_work_with_the_students_package_alone(students_wheel,
@@ -92,11 +93,15 @@ def test_released_notebooks_imports_work_with_the_students_package_alone(student
         "from course_lib.model import set_seed\n"
         "import course_lib.grading as grading\n"
         "assert course_lib.__file__.startswith(sys.argv[1]), course_lib.__file__\n"
-        "print(grading.__name__, course_lib.data.__name__, hasattr(grading, 'assess'))\n")
+        "print(grading.__name__, course_lib.data.__name__, hasattr(grading, 'assess'))\n"
+        # The Dutch lesson's messages come from the catalogue the wheel ships.
+        "from course_lib.lesson.language import use_language, _\n"
+        "use_language('nl'); print(_('True or False').replace(' ', '-'))\n")
     done = subprocess.run([sys.executable, "-I", "-c", probe, str(tmp_path)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["course_lib.lesson.checks", "course_lib.lesson.data", "False"]
+    assert done.stdout.split() == ["course_lib.lesson.checks", "course_lib.lesson.data", "False",
+                                   "True-of-False"]
 
 
 def test_old_test_cells_find_the_hidden_checks_where_the_grader_runs():
