@@ -121,13 +121,15 @@ def write_own_digits(folder: Path) -> list[Path]:
 
 
 def copy_course(project_dir: Path, demo_dir: Path) -> Path:
-    """Copy the course's source and settings into a fresh ``demo_dir``."""
+    """Copy the course's source, translations and settings into a fresh ``demo_dir``."""
     project_dir, demo_dir = Path(project_dir), Path(demo_dir)
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
     demo_dir.mkdir(parents=True)
     shutil.copytree(project_dir / "source", demo_dir / "source",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    if (project_dir / "translations").is_dir():  # so that the copy's lesson can change too
+        shutil.copytree(project_dir / "translations", demo_dir / "translations")
     shutil.copy(project_dir / "nbgrader_config.py", demo_dir)
     return demo_dir
 
