@@ -164,6 +164,9 @@ def update_catalogue(course_dir: Path, language: str, assignment: str = ASSIGNME
         fresh.add(cell.source, translation, context=cell.id, flags=flags,
                   previous_id=before.id if "fuzzy" in flags else ())
     changes["removed"] = [cell for cell in by_cell if cell not in cell_ids]
+    if path.exists() and not any(changes.values()):
+        return changes  # in step: the file stays as it is, its dates included
+    fresh.creation_date = old.creation_date
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
         write_po(handle, fresh, width=0, omit_header=False, include_previous=True,

@@ -99,3 +99,11 @@ def test_each_language_is_released_without_answers(assignment):
     for secret in ["BEGIN SOLUTION", "HIDDEN TESTS", "digit_100 = 9", "Model answer",
                    "Modelantwoord", "tuned_model.compile("]:
         assert secret not in text
+
+
+def test_translate_leaves_a_catalogue_in_step_untouched(course_copy, capsys):
+    path = translate.catalogue_path(course_copy, "nl")
+    before = path.read_bytes()
+    assert main(["--course", str(course_copy), "translate"]) == 0
+    assert "mnist_cnn.nl.po: in step with the English text" in capsys.readouterr().out
+    assert path.read_bytes() == before
