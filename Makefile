@@ -28,7 +28,8 @@ lint: $(STAMP)
 # the translators, and compile what they translated for the students' package.
 LOCALE := course_lib/lesson/locale
 messages: $(STAMP)
-	$(BIN)/pybabel extract --no-location --omit-header --sort-output -o $(LOCALE)/course_lib.pot \
+	$(BIN)/pybabel extract --no-location --omit-header --sort-output --project=course_lib --version=1 \
+		--msgid-bugs-address="the course's issue tracker" -o $(LOCALE)/course_lib.pot \
 		course_lib/lesson course_lib/autograder
 	$(BIN)/pybabel update --previous --ignore-obsolete -i $(LOCALE)/course_lib.pot -d $(LOCALE) \
 		-D course_lib

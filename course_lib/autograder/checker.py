@@ -35,7 +35,7 @@ from course_lib.autograder.handover import (
     verdicts_json,
 )
 from course_lib.autograder.limits import ControlGroup, Limits, start_function
-from course_lib.lesson.language import DEFAULT_LANGUAGE, LANGUAGES, use_language
+from course_lib.lesson.language import DEFAULT_LANGUAGE, LANGUAGES, _, speaking, use_language
 
 MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
@@ -79,6 +79,11 @@ class Checker:
 
         A checker that fails fails every cell, with the reason.
         """
+        with speaking(language):
+            return self._check(cells, Path(submission), language)
+
+    def _check(self, cells: list[CellToCheck], submission: Path,
+               language: str) -> list[Verdict]:
         grade_ids = [cell.grade_id for cell in cells]
         CheckRequest(cells, self.training_budget_seconds, language).write(self.request)
         own_digits.gather(Path(submission), self.request / OWN_DIGITS)
@@ -86,7 +91,8 @@ class Checker:
         try:
             stdout, stderr = self.process.communicate("go\n", timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            return _all_failed(grade_ids, f"checking took longer than {TIMEOUT_SECONDS} s")
+            return _all_failed(grade_ids, _("checking took longer than {seconds} s").format(
+                seconds=TIMEOUT_SECONDS))
         finally:
             self.close()
         self.log(f"checked {len(cells)} test cells in {time.perf_counter() - waited:.0f} s "
@@ -96,7 +102,8 @@ class Checker:
             reason = (stderr.strip().splitlines() or [f"exit code {self.process.returncode}"]
                       )[-1]
             self.log(f"the checking process failed: {stderr[-2000:]}")
-            return _all_failed(grade_ids, f"the checking process stopped ({reason})")
+            return _all_failed(grade_ids, _("the checking process stopped ({reason})").format(
+                reason=reason))
         return read_verdicts(lines[-1], grade_ids)
 
     def close(self) -> None:
@@ -111,8 +118,9 @@ class Checker:
 
 
 def _all_failed(grade_ids: list[str], reason: str) -> list[Verdict]:
-    return [Verdict(g, False, "GradingError", f"Your answers could not be checked: {reason}. "
-                                              "Tell your teacher.") for g in grade_ids]
+    message = _("Your answers could not be checked: {reason}. Tell your teacher.").format(
+        reason=reason)
+    return [Verdict(g, False, "GradingError", message) for g in grade_ids]
 
 
 # ---- inside the checking process -------------------------------------------------------
@@ -140,25 +148,27 @@ def run_cell(cell: CellToCheck, folder: Path, base: dict) -> Verdict:
     handed = cell.handed_over
     if handed.problem:
         return Verdict(cell.grade_id, False, "NotChecked",
-                       f"The notebook stopped running before this check: {handed.problem}")
+                       _("The notebook stopped running before this check: {problem}").format(
+                           problem=handed.problem))
     if handed.missing:
         names = ", ".join(f"`{n}`" for n in handed.missing)
-        return Verdict(cell.grade_id, False, "NameError",
-                       f"You have not defined {names} yet: when the notebook got to this "
-                       "check, it had no such variable. Fill in the answer cells above, then "
-                       "run the notebook from the top (Kernel > Restart and Run All).")
+        return Verdict(cell.grade_id, False, "NameError", _(
+            "You have not defined {names} yet: when the notebook got to this check, it had "
+            "no such variable. Fill in the answer cells above, then run the notebook from "
+            "the top (Kernel > Restart and Run All).").format(names=names))
     if handed.refused:
         name, why = next(iter(handed.refused.items()))
         return Verdict(cell.grade_id, False, "TypeError",
-                       f"`{name}` could not be handed to the grader: {why}.")
+                       _("`{name}` could not be handed to the grader: {why}.").format(
+                           name=name, why=why))
     namespace = dict(base)
     for name, value in handed.values.items():
         try:
             namespace[name] = _load_once(value, folder)
         except Exception as error:  # noqa: BLE001 - a value we cannot read is unanswered
             return Verdict(cell.grade_id, False, "TypeError",
-                           f"`{name}` could not be read by the grader "
-                           f"({type(error).__name__}: {error}).")
+                           _("`{name}` could not be read by the grader ({kind}: {error}).")
+                           .format(name=name, kind=type(error).__name__, error=error))
     try:
         exec(compile(cell.source, f"<test {cell.grade_id}>", "exec"), namespace)  # noqa: S102
     except BaseException as error:  # noqa: BLE001 - every failure is the cell's verdict
@@ -195,9 +205,9 @@ def main(argv: list[str]) -> int:
         if sys.stdin.readline().strip() != "go":
             return 3
         request = CheckRequest.read(folder)
+        use_language(request.language if request.language in LANGUAGES else DEFAULT_LANGUAGE)
         base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
         checks.set_training_budget(request.training_budget_seconds)
-        use_language(request.language if request.language in LANGUAGES else DEFAULT_LANGUAGE)
         verdicts = [run_cell(cell, folder, base) for cell in request.cells]
     print(verdicts_json(verdicts), flush=True)
     if retrain.abandoned.is_set():

@@ -32,7 +32,7 @@ from course_lib.autograder.handover import (
     request_code,
 )
 from course_lib.autograder.sandbox import course_lib_conflict, sandbox_problem
-from course_lib.lesson.language import notebook_language
+from course_lib.lesson.language import _, notebook_language, speaking
 
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
 
@@ -72,6 +72,12 @@ class GradeInSandbox(Execute):
         """Run the notebook, then judge its test cells; return the graded notebook."""
         if self.replay_folder:
             return self._replay(nb, resources), resources
+        # What the grader says in the notebook (a kernel's death, a failed check) is in
+        # the notebook's language.
+        with speaking(notebook_language(nb)):
+            return self._grade(nb, resources, km)
+
+    def _grade(self, nb, resources, km):
         conflict = course_lib_conflict()
         if conflict:
             raise RuntimeError(f"Not grading: {conflict}.")
@@ -167,10 +173,10 @@ class GradeInSandbox(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._stopped = self._death_message(index)
+            said = _("The notebook stopped running here: {problem}").format(
+                problem=self._stopped)
             cell.setdefault("outputs", []).append(NotebookNode(
-                output_type="error", ename="KernelDied",
-                evalue=f"The notebook stopped running here: {self._stopped}",
-                traceback=[f"The notebook stopped running here: {self._stopped}"]))
+                output_type="error", ename="KernelDied", evalue=said, traceback=[said]))
             if is_test_cell(cell):
                 self._queue(cell, HandedOver.stopped(self._stopped))
             return cell, resources
@@ -191,10 +197,11 @@ class GradeInSandbox(Execute):
     def _death_message(self, index: int) -> str:
         manager = self.km
         if manager is not None and getattr(manager, "out_of_memory", lambda: False)():
-            return (f"the Python kernel was stopped in cell {index + 1} because it used more "
-                    f"than the {self.memory_mb:,} MB of memory it may use")
-        return (f"the Python kernel died in cell {index + 1} (it ran out of memory, crashed, "
-                "or the code ended it)")
+            return _("the Python kernel was stopped in cell {number} because it used more "
+                     "than the {memory:,} MB of memory it may use").format(
+                number=index + 1, memory=self.memory_mb)
+        return _("the Python kernel died in cell {number} (it ran out of memory, crashed, "
+                 "or the code ended it)").format(number=index + 1)
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep a cell's output within bounds: a flood of prints cannot fill the grader."""

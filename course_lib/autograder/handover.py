@@ -30,7 +30,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib.lesson.language import DEFAULT_LANGUAGE
+from course_lib.lesson.language import DEFAULT_LANGUAGE, _
 
 MIME = "application/vnd.mnist-course.handover+json"
 MAX_VALUE_BYTES = 64 * 1024 * 1024  # a 500,000-parameter model with Adam is about 6 MB
@@ -184,7 +184,7 @@ class HandedOver:
         payloads = [o["data"][MIME] for o in outputs
                     if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
         if len(payloads) != 1 or not isinstance(payloads[0], dict):
-            return cls(problem="the notebook did not hand over its answers")
+            return cls(problem=_("the notebook did not hand over its answers"))
         payload = payloads[0]
         result = cls()
         values = payload.get("values") if isinstance(payload.get("values"), dict) else {}
@@ -241,7 +241,7 @@ class CheckRequest:
                     try:
                         path.write_bytes(base64.b64decode(value.data, validate=True))
                     except (TypeError, ValueError):
-                        refused[name] = "its data arrived damaged"
+                        refused[name] = _("its data arrived damaged")
                         continue
                     value = HandedValue(value.kind, file=path.name)
                 values[name] = value

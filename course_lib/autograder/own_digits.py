@@ -24,6 +24,7 @@ import shutil
 from pathlib import Path
 
 from course_lib.lesson.handwriting import digit_files, read_digit_folder
+from course_lib.lesson.language import _
 
 MAX_FILES = 30  # more pictures than an honest answer needs; the rest are not opened
 MAX_BYTES = 20 * 2**20  # a phone photo is a few MB
@@ -43,9 +44,10 @@ def gather(submission: Path, into: Path) -> None:
     left_out = {}
     for number, path in enumerate(_digit_files(submission / "own_digits")):
         if number >= MAX_FILES:
-            left_out[path.name] = f"more than {MAX_FILES} pictures; the rest are not read"
+            left_out[path.name] = _("more than {count} pictures; the rest are not read")\
+                .format(count=MAX_FILES)
         elif path.stat().st_size > MAX_BYTES:
-            left_out[path.name] = f"larger than {MAX_BYTES // 2**20} MB"
+            left_out[path.name] = _("larger than {size} MB").format(size=MAX_BYTES // 2**20)
         else:
             shutil.copyfile(path, into / OWN / path.name)
     for path in _digit_files(submission / "sample_digits"):

@@ -34,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from course_lib.lesson.constants import IMAGE_SIDE
+from course_lib.lesson.language import _
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 MATRIX_SUFFIXES = {".dat", ".txt"}
@@ -374,35 +375,38 @@ def read_digit_folder(folder: str | Path, samples: str | Path | None = None,
         found.skipped[path.name] = why
         found.problems.append(message)
         if not quiet:
-            print(f"Skipped: {message}")
+            print(_("Skipped: {message}").format(message=message))
 
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest in first_of:
-            skip(path, f"the same file as {first_of[digest]}",
-                 f"{path} is the same file as {first_of[digest]}; it counts once.")
+            skip(path, _("the same file as {first}").format(first=first_of[digest]),
+                 _("{path} is the same file as {first}; it counts once.").format(
+                     path=path, first=first_of[digest]))
             continue
         first_of[digest] = path.name
         try:
             grey = read_image(path)
         except DigitImageError as error:
-            skip(path, "it cannot be read as a picture", str(error))
+            skip(path, _("it cannot be read as a picture"), str(error))
             continue
         try:
             image = prepare_digit(grey, name=str(path))
         except DigitImageError as error:
-            skip(path, "no digit found in it (it looks blank)", str(error))
+            skip(path, _("no digit found in it (it looks blank)"), str(error))
             continue
         same = _same_digit(image, known)
         if same:
-            skip(path, f"the sample digit {same} again",
-                 f"{path} is the sample digit {same} again, not a digit of your own.")
+            skip(path, _("the sample digit {sample} again").format(sample=same),
+                 _("{path} is the sample digit {sample} again, not a digit of your own.")
+                 .format(path=path, sample=same))
             continue
         fingerprint = likeness(grey)
         twin = _closest(fingerprint, seen, NEAR_COPY)
         if twin:
-            skip(path, f"the same picture as {twin}, slightly changed",
-                 f"{path} is the same picture as {twin}, slightly changed; it counts once.")
+            skip(path, _("the same picture as {twin}, slightly changed").format(twin=twin),
+                 _("{path} is the same picture as {twin}, slightly changed; it counts once.")
+                 .format(path=path, twin=twin))
             continue
         if fingerprint is not None:
             seen[path.name] = fingerprint

@@ -16,6 +16,7 @@ them in, and ``pybabel compile`` writes the ``.mo`` files the students' package 
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 from pathlib import Path
 
@@ -38,6 +39,18 @@ def use_language(language: str) -> None:
     _translations = gettext.NullTranslations() if language == DEFAULT_LANGUAGE else \
         gettext.translation(DOMAIN, LOCALE_DIR, languages=[language])
     _language = language
+
+
+@contextlib.contextmanager
+def speaking(language: str):
+    """Write the messages in ``language`` (English if the course does not have it) for the
+    duration of a ``with`` block: the grader, which grades notebooks of either language."""
+    before = _language
+    use_language(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        use_language(before)
 
 
 def current_language() -> str:

@@ -36,9 +36,11 @@ def run(monkeypatch, tmp_path):
     """Grade a notebook with the execute step, unsandboxed, on a plain Python kernel."""
     monkeypatch.setattr(execute, "Checker", RecordingChecker)
 
-    def grade(cells, **options):
+    def grade(cells, language=None, **options):
         notebook = new_notebook(cells=cells, metadata={"kernelspec": {
             "name": "python3", "display_name": "Python 3", "language": "python"}})
+        if language:
+            notebook.metadata["course_lib"] = {"language": language}
         step = GradeInSandbox(require_sandbox=False, timeout=60, **options)
         graded, _ = step.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
         return graded
@@ -65,6 +67,22 @@ def test_a_kernel_that_dies_keeps_what_ran_and_says_where_it_stopped(run):
     [died] = graded.cells[2].outputs
     assert died["ename"] == "KernelDied"
     assert died["evalue"].startswith("The notebook stopped running here")
+
+
+def test_a_dutch_notebook_is_told_in_dutch_and_the_grader_speaks_english_again(run):
+    """The grader's own words follow the notebook's language: its metadata, for the
+    checker too; the next notebook, without it, is graded in English."""
+    from course_lib.lesson.language import current_language
+
+    graded = run([new_code_cell("import os\nos._exit(1)"),
+                  create_grade_cell("assert x == 3", "code", "test_after", 1)], language="nl")
+    [after] = RecordingChecker.asked
+    assert RecordingChecker.language == "nl"
+    assert after.handed_over.problem.startswith("de Python-kernel stierf in cel 1")
+    assert graded.cells[0].outputs[0]["evalue"].startswith("De notebook stopte hier: ")
+    assert current_language() == "en"
+    run([create_grade_cell("assert True", "code", "test_plain", 1)])
+    assert RecordingChecker.language == "en"
 
 
 def test_a_flood_of_output_is_cut(run):

@@ -114,3 +114,17 @@ def test_the_grader_takes_the_language_from_the_notebook_and_hands_it_to_the_che
     assert notebook_language({"metadata": {"course_lib": {"language": "klingon"}}}) == "en"
     CheckRequest([CellToCheck("test_x", "pass", HandedOver({}))], 0, "nl").write(tmp_path)
     assert CheckRequest.read(tmp_path).language == "nl"
+
+
+def test_the_checker_says_what_is_missing_in_the_notebooks_language(tmp_path):
+    """The most common verdict, an answer left undefined, as the checker writes it."""
+    from course_lib.autograder.checker import run_cell
+    from course_lib.lesson.language import speaking
+
+    cell = CellToCheck("test_identify_digits", "digit_4", HandedOver(missing=["digit_4"]))
+    with speaking("nl"):
+        dutch = run_cell(cell, tmp_path, {})
+    english = run_cell(cell, tmp_path, {})
+    assert dutch.message.startswith("Je hebt `digit_4` nog niet gedefinieerd: toen de "
+                                    "notebook bij deze controle kwam")
+    assert english.message.startswith("You have not defined `digit_4` yet")
