@@ -16,6 +16,8 @@ from pathlib import Path
 import anywidget
 import traitlets
 
+from course_lib.lesson.language import _
+
 _ESM = r"""
 function render({ model, el }) {
   const size = 280;
@@ -102,10 +104,11 @@ class DigitCanvas(anywidget.AnyWidget):
 def save_drawing(folder: str | Path, data_url: str, label) -> Path:
     """Write a canvas PNG (a ``data:image/png;base64,...`` URL) as ``<label>_drawn_<n>.png``."""
     if not isinstance(label, int) or not 0 <= label <= 9:
-        raise ValueError(f"The label should be a digit 0-9, not {label!r}.")
+        raise ValueError(_("The label should be a digit 0-9, not {label}.").format(
+            label=repr(label)))
     match = re.fullmatch(r"data:image/png;base64,([A-Za-z0-9+/=]+)", data_url or "")
     if not match:
-        raise ValueError("The drawing did not arrive as a PNG picture; press Save again.")
+        raise ValueError(_("The drawing did not arrive as a PNG picture; press Save again."))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     number = 1

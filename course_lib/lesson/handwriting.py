@@ -60,7 +60,8 @@ def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as a 2-D float array of grey values 0-1 (white paper = 1)."""
     path = Path(path)
     if not path.is_file():
-        raise DigitImageError(f"There is no file {path}. Check the name and the folder.")
+        raise DigitImageError(_("There is no file {path}. Check the name and the folder.")
+                              .format(path=path))
     suffix = path.suffix.lower()
     try:
         if suffix in MATRIX_SUFFIXES:
@@ -70,26 +71,26 @@ def read_image(path: str | Path) -> np.ndarray:
         elif suffix in IMAGE_SUFFIXES:
             grey = _read_picture(path)
         else:
-            raise DigitImageError(
-                f"{path} is a {suffix or 'suffix-less'} file; use one of "
-                f"{', '.join(sorted(DIGIT_SUFFIXES))}."
-            )
+            raise DigitImageError(_("{path} is a {suffix} file; use one of {suffixes}.").format(
+                path=path, suffix=suffix or _("suffix-less"),
+                suffixes=", ".join(sorted(DIGIT_SUFFIXES))))
     except DigitImageError:
         raise
     except (OSError, ValueError, EOFError, UnidentifiedImageError,
             Image.DecompressionBombError) as error:
-        raise DigitImageError(
-            f"{path} could not be read as a {suffix} image ({error}). "
-            "Save it again, e.g. as PNG, and try once more."
-        ) from error
+        raise DigitImageError(_(
+            "{path} could not be read as a {suffix} image ({error}). "
+            "Save it again, e.g. as PNG, and try once more.").format(
+            path=path, suffix=suffix, error=error)) from error
     if grey.ndim == 3 and grey.shape[-1] in (3, 4):
         grey = grey[..., :3].mean(axis=-1)
     if grey.ndim != 2 or min(grey.shape) < 2:
-        raise DigitImageError(
-            f"{path} holds an array of shape {grey.shape}; a digit image has rows and columns."
-        )
+        raise DigitImageError(_(
+            "{path} holds an array of shape {shape}; a digit image has rows and columns.")
+            .format(path=path, shape=grey.shape))
     if not np.isfinite(grey).all():
-        raise DigitImageError(f"{path} contains values that are not numbers (NaN or infinity).")
+        raise DigitImageError(_("{path} contains values that are not numbers (NaN or "
+                                "infinity).").format(path=path))
     if grey.max() > 1.0:
         grey = grey / 255.0
     return np.clip(grey, 0.0, 1.0)
@@ -127,10 +128,10 @@ def _ink_crop(grey: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     cleaned = _remove_background(bright_ink)
     mask = _digit_mask(cleaned)
     if mask is None:
-        raise DigitImageError(
-            f"No ink found in {name}: it looks blank. Write the digit with a thick, dark "
+        raise DigitImageError(_(
+            "No ink found in {name}: it looks blank. Write the digit with a thick, dark "
             "pen (or a white one on black) and make sure it fills a good part of the picture."
-        )
+        ).format(name=name))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     mask = mask[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     return cleaned[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1] * mask, mask
@@ -431,16 +432,15 @@ def load_digit_folder(folder: str | Path, fallback: str | Path | None = None,
     result = read_digit_folder(folder, samples=fallback, quiet=quiet)
     if not result.files and fallback is not None:
         if not quiet:
-            print(f"No digit images of your own in {folder}/ yet; using the sample digits "
-                  f"in {Path(fallback)}/.")
+            print(_("No digit images of your own in {folder}/ yet; using the sample digits "
+                    "in {samples}/.").format(folder=folder, samples=Path(fallback)))
         problems = result.problems
         result = read_digit_folder(fallback, quiet=quiet)
         result.problems = problems + result.problems
     if not result.files:
-        raise DigitImageError(
-            f"No usable digit image in {result.folder}. Put PNG or JPG photos of your "
-            f"digits there (one digit per file, e.g. 7_mine.png)."
-        )
+        raise DigitImageError(_(
+            "No usable digit image in {folder}. Put PNG or JPG photos of your "
+            "digits there (one digit per file, e.g. 7_mine.png).").format(folder=result.folder))
     return result
 
 

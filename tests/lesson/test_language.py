@@ -128,3 +128,13 @@ def test_the_checker_says_what_is_missing_in_the_notebooks_language(tmp_path):
     assert dutch.message.startswith("Je hebt `digit_4` nog niet gedefinieerd: toen de "
                                     "notebook bij deze controle kwam")
     assert english.message.startswith("You have not defined `digit_4` yet")
+
+
+def test_the_lesson_library_tells_a_dutch_student_about_their_pictures_in_dutch(tmp_path):
+    from course_lib.lesson.handwriting import DigitImageError, load_digit_folder
+
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "3_blank.png").write_bytes(b"not a picture")
+    use_language("nl")
+    with pytest.raises(DigitImageError, match="Geen bruikbare cijferafbeelding in"):
+        load_digit_folder(tmp_path / "own", quiet=True)
