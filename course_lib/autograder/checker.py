@@ -35,7 +35,7 @@ from course_lib.autograder.handover import (
     verdicts_json,
 )
 from course_lib.autograder.limits import ControlGroup, Limits, start_function
-from course_lib.lesson.language import DEFAULT_LANGUAGE, LANGUAGES, _, speaking, use_language
+from course_lib.lesson.language import DEFAULT_LANGUAGE, _, speaking
 
 MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
@@ -205,10 +205,10 @@ def main(argv: list[str]) -> int:
         if sys.stdin.readline().strip() != "go":
             return 3
         request = CheckRequest.read(folder)
-        use_language(request.language if request.language in LANGUAGES else DEFAULT_LANGUAGE)
-        base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
-        checks.set_training_budget(request.training_budget_seconds)
-        verdicts = [run_cell(cell, folder, base) for cell in request.cells]
+        with speaking(request.language):
+            base["handed_in_own_digits"] = own_digits.count(folder / OWN_DIGITS)
+            checks.set_training_budget(request.training_budget_seconds)
+            verdicts = [run_cell(cell, folder, base) for cell in request.cells]
     print(verdicts_json(verdicts), flush=True)
     if retrain.abandoned.is_set():
         # A training thread still runs and cannot be stopped from outside: end the

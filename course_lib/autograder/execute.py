@@ -74,10 +74,11 @@ class GradeInSandbox(Execute):
             return self._replay(nb, resources), resources
         # What the grader says in the notebook (a kernel's death, a failed check) is in
         # the notebook's language.
-        with speaking(notebook_language(nb)):
-            return self._grade(nb, resources, km)
+        language = notebook_language(nb)
+        with speaking(language):
+            return self._grade(nb, resources, km, language)
 
-    def _grade(self, nb, resources, km):
+    def _grade(self, nb, resources, km, language: str):
         conflict = course_lib_conflict()
         if conflict:
             raise RuntimeError(f"Not grading: {conflict}.")
@@ -104,7 +105,7 @@ class GradeInSandbox(Execute):
         self._managers: list = []
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)
-            verdicts = checker.check(self._to_check, self._submission, notebook_language(nb))
+            verdicts = checker.check(self._to_check, self._submission, language)
         finally:
             checker.close()
             for manager in self._managers:

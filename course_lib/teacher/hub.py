@@ -273,10 +273,8 @@ def _ensure_student_environment(state: Path, report) -> Path:
     report("Installing the students' environment (JupyterLab, nbgrader's Assignments tab, "
            "the students' package): a few minutes the first time ...")
     python = _new_environment(environment)
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          "--force-reinstall", "--no-deps", str(wheel)])
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          str(wheel), *_hub_side_packages()])
+    _pip_install(python, "--force-reinstall", "--no-deps", str(wheel))
+    _pip_install(python, str(wheel), *_hub_side_packages())
     # Students see nbgrader's Assignments tab only: no Formgrader, no Create Assignment.
     jupyter = environment / "bin" / "jupyter"
     for extension in ("formgrader", "course_list"):
@@ -300,17 +298,16 @@ def _ensure_teacher_environment(state: Path, report) -> Path:
                           f"folder, but {project} has no pyproject.toml: run `course hub` "
                           "from the course's project folder (installed with pip install -e).")
     environment = state / "teacher-env"
-    code = sorted([project / "pyproject.toml", *(project / "course_lib").rglob("*.py")])
+    code = sorted([project / "pyproject.toml", *(project / "course_lib").rglob("*.py"),
+                   *(project / "course_lib").rglob("*.mo")])
     stamp = _digest_all(code)
     if _is_current(environment, stamp):
         return environment / "bin" / "python"
     report("Installing the teacher's environment (the course with JupyterLab and "
            "nbgrader): a few minutes the first time ...")
     python = _new_environment(environment)
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          f"{project}[hub]"])
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          "--force-reinstall", "--no-deps", str(project)])
+    _pip_install(python, f"{project}[hub]")
+    _pip_install(python, "--force-reinstall", "--no-deps", str(project))
     (environment / ".course-stamp").write_text(stamp)
     return python
 
@@ -536,6 +533,11 @@ def _read_course_id(course_dir: Path) -> str:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
+def _pip_install(python: Path, *arguments: str) -> None:
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          *arguments])
+
 
 def _run(command: list[str], cwd: Path | None = None) -> None:
     environment = {**os.environ, "PATH": f"{os.environ.get('PATH', '')}:{SYSTEM_PATH}"}

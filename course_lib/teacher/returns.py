@@ -234,25 +234,16 @@ def return_to_moodle(course_dir: Path, worksheet: Path, into: Path | None = None
     graded = results(course_dir, assignment)
     records = _platform_students(course_dir, MOODLE, graded)
     by_participant = {r.platform_id: r for r in records.values()}
-    on_sheet = {}
-    for number, row in enumerate(body, start=2):
-        found = _PARTICIPANT.search(row[identifier]) if len(row) > identifier else None
-        if found:
-            on_sheet[found[1]] = number
-    missing = [f"{r.student} ({r.name}, participant {r.platform_id})"
-               for r in records.values() if r.platform_id not in on_sheet]
-    if len(missing) == len(records):
-        raise CourseError(f"None of the {len(records)} students collected from Moodle is on "
-                          f"{worksheet.name}: is it the worksheet of another assignment or "
-                          "course? Download the worksheet of the assignment you collected.")
-    if missing:
-        raise CourseError(f"{worksheet.name} lacks students who handed in here: "
-                          + "; ".join(missing) + ". Download the worksheet again (with "
-                          "all participants shown) and return again.")
+    participants = [_participant(row, identifier) for row in body]
+    _require_everyone(records, set(participants) - {None}, "participant", (
+        f"None of the {len(records)} students collected from Moodle is on {worksheet.name}: "
+        "is it the worksheet of another assignment or course? Download the worksheet of the "
+        "assignment you collected."), (
+        f"{worksheet.name} lacks students who handed in here: {{missing}}. Download the "
+        "worksheet again (with all participants shown) and return again."))
     notes, pages = [], feedback_pages(course_dir, assignment)
-    for number, row in enumerate(body, start=2):
-        found = _PARTICIPANT.search(row[identifier]) if len(row) > identifier else None
-        record = by_participant.get(found[1]) if found else None
+    for number, (row, participant) in enumerate(zip(body, participants, strict=True), start=2):
+        record = by_participant.get(participant)
         if record is None:
             notes.append(f"{row[identifier] or f'row {number}'}: no submission collected "
                          "here; left as it was.")
@@ -277,6 +268,24 @@ def return_to_moodle(course_dir: Path, worksheet: Path, into: Path | None = None
         into / f"moodle-grading-worksheet-{assignment}.csv": _csv_bytes(rows, bom),
         into / f"moodle-feedback-files-{assignment}.zip": _zip_bytes(files)})
     return Returned(written, notes)
+
+
+def _participant(row: list[str], identifier: int) -> str | None:
+    """The Moodle participant id of a worksheet row ('Participant 123456'), if it has one."""
+    found = _PARTICIPANT.search(row[identifier]) if len(row) > identifier else None
+    return found[1] if found else None
+
+
+def _require_everyone(records: dict[str, PlatformRecord], listed: set[str], called: str,
+                      none_listed: str, some_missing: str) -> None:
+    """Refuse a platform file that lists none, or not all, of the students collected from
+    the platform; ``some_missing`` has a ``{missing}`` field for who is not listed."""
+    missing = [f"{r.student} ({r.name}, {called} {r.platform_id})"
+               for r in records.values() if r.platform_id not in listed]
+    if len(missing) == len(records):
+        raise CourseError(none_listed)
+    if missing:
+        raise CourseError(some_missing.replace("{missing}", "; ".join(missing)))
 
 
 # ---- Canvas ------------------------------------------------------------------------------
@@ -304,16 +313,13 @@ def return_to_canvas(course_dir: Path, export: Path, into: Path | None = None,
               if row and row[student_column].strip().lower() not in _NOT_STUDENTS]
     points = [row for row in body
               if row and row[student_column].strip().lower() == "points possible"]
-    on_export = {row[user].strip() for row in people if len(row) > user}
-    missing = [f"{r.student} ({r.name}, Canvas user {r.platform_id})"
-               for r in records.values() if r.platform_id not in on_export]
-    if len(missing) == len(records):
-        raise CourseError(f"None of the {len(records)} students collected from Canvas is in "
-                          f"{export.name}: is it the gradebook of another course? Export the "
-                          "gradebook of the course you collected.")
-    if missing:
-        raise CourseError(f"{export.name} lacks students who handed in here: "
-                          + "; ".join(missing) + ". Export the entire gradebook again.")
+    _require_everyone(records, {row[user].strip() for row in people if len(row) > user},
+                      "Canvas user", (
+        f"None of the {len(records)} students collected from Canvas is in {export.name}: is "
+        "it the gradebook of another course? Export the gradebook of the course you "
+        "collected."), (
+        f"{export.name} lacks students who handed in here: {{missing}}. Export the entire "
+        "gradebook again."))
     notes = []
     for row in points:
         _same_maximum(row[target], max(r.max_score for r in graded.values()), export,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import nbformat
 import pytest
+from helpers.course import zip_bytes
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_lib.teacher.cli import main
@@ -15,14 +15,6 @@ from course_lib.teacher.collect import collect, student_id
 
 def notebook_bytes(marker: str) -> bytes:
     return nbformat.writes(new_notebook(cells=[new_code_cell(f"# {marker}")])).encode()
-
-
-def zip_bytes(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.course import zip_bytes
 from nbgrader.tests import create_grade_and_solution_cell, create_grade_cell, create_solution_cell
 
 from course_lib.teacher import course, platforms
@@ -47,14 +48,6 @@ def handed_in(answer: str) -> bytes:
     return nbformat.writes(notebook).encode()
 
 
-def zipped(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Alice (right) and Bob (wrong) from Moodle, Carol (right) and Dave (wrong) from
@@ -66,10 +59,10 @@ def graded(tmp_path_factory):
     nbformat.write(lesson(), folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     course.generate(folder)
     downloads = tmp_path_factory.mktemp("downloads")
-    (downloads / "moodle.zip").write_bytes(zipped({
+    (downloads / "moodle.zip").write_bytes(zip_bytes({
         f"Alice Jones_11_assignsubmission_file_/{ASSIGNMENT}.ipynb": handed_in(RIGHT),
         f"Bob Smith_12_assignsubmission_file/{ASSIGNMENT}.ipynb": handed_in(WRONG)}))
-    (downloads / "canvas.zip").write_bytes(zipped({
+    (downloads / "canvas.zip").write_bytes(zip_bytes({
         f"cartercarol_301_5001_{ASSIGNMENT}.ipynb": handed_in(RIGHT),
         f"doedave_LATE_302_5002_{ASSIGNMENT}.ipynb": handed_in(WRONG),
         "cartercarol_301_5003_7_mine.png": b"\x89PNG not really"}))
