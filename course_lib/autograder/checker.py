@@ -34,8 +34,9 @@ from course_lib.autograder.handover import (
     read_verdicts,
     verdicts_json,
 )
+from course_lib.autograder.language import _
 from course_lib.autograder.limits import ControlGroup, Limits, start_function
-from course_lib.lesson.language import DEFAULT_LANGUAGE, _, speaking
+from course_lib.lesson.language import DEFAULT_LANGUAGE, speaking
 
 MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
@@ -54,23 +55,31 @@ class Checker:
         self.request = Path(self.folder.name) / "request"
         self.request.mkdir()
         self.group = ControlGroup.create(limits) if sandboxed else None
+        self.box = None
         command = [sys.executable, "-I", "-m", MODULE, str(self.request)]
         environment = None
-        from course_lib.autograder.sandbox import allowed_environment, bwrap_arguments
+        pass_fds: tuple[int, ...] = ()
+        preexec = start_function(limits, self.group)
+        from course_lib.autograder.sandbox import Box, allowed_environment
 
         if sandboxed:
-            command = [*bwrap_arguments(read_only=[self.request],
-                                        tmp_size_mb=limits.tmp_size_mb), "--", *command]
+            self.box = Box(limits=limits, read_only=[self.request])
+            command, pass_fds = self.box.command(command), self.box.pass_fds
+            preexec = self.box.preexec(self.group)
         else:
             scratch = self.folder.name
             environment = {**allowed_environment(), "HOME": scratch, "TMPDIR": scratch,
                            "MPLCONFIGDIR": scratch, "KERAS_HOME": scratch,
                            "IPYTHONDIR": scratch}
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=environment, cwd=self.folder.name,
-            preexec_fn=start_function(limits, self.group))
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, env=environment, cwd=self.folder.name, pass_fds=pass_fds,
+                preexec_fn=preexec)
+        finally:
+            if self.box is not None:
+                self.box.started()
 
     def check(self, cells: list[CellToCheck], submission: Path | str,
               language: str = DEFAULT_LANGUAGE) -> list[Verdict]:
@@ -114,6 +123,8 @@ class Checker:
         if self.group is not None:
             self.group.remove()
             self.group = None
+        if self.box is not None:
+            self.box.close()
         self.folder.cleanup()
 
 

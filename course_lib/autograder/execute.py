@@ -31,8 +31,9 @@ from course_lib.autograder.handover import (
     needed_names,
     request_code,
 )
+from course_lib.autograder.language import _
 from course_lib.autograder.sandbox import course_lib_conflict, sandbox_problem
-from course_lib.lesson.language import _, notebook_language, speaking
+from course_lib.lesson.language import notebook_language, speaking
 
 OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
 
@@ -89,6 +90,9 @@ class GradeInSandbox(Execute):
                 f"Not grading: {problem}. Student code would run with your rights. Install "
                 "bubblewrap, or grade knowingly without a sandbox with `course autograde "
                 "--unsandboxed`.")
+        unlimited = limits_module.root_without_group() if self.sandboxed else None
+        if unlimited:
+            raise RuntimeError(f"Not grading: {unlimited}.")
         if problem:
             self.log.warning("GRADING WITHOUT A SANDBOX (%s): student code runs with your "
                              "rights.", problem)

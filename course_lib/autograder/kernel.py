@@ -5,13 +5,16 @@ directly (see :mod:`course_lib.autograder.execute`), so reading the course confi
 changes nothing on the computer, and a read-only JupyterHub environment works.
 
 The kernel runs in its own network namespace, so it cannot reach TCP ports on the host:
-the manager uses ZeroMQ's ``ipc`` transport, whose Unix sockets live in a private folder
-shared with the sandbox.
+the manager uses ZeroMQ's ``ipc`` transport. Its Unix sockets live in a small
+memory-backed folder inside the sandbox (nothing the kernel writes there can fill this
+computer's disk or memory), which the grader reaches from outside through the sandbox's
+``/proc/PID/root``. The connection file (with the kernel's key) is given to the sandbox
+as read-only data, not through a shared folder.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,13 +24,9 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
 from course_lib.autograder import limits as limits_module
-from course_lib.autograder.sandbox import bwrap_arguments
+from course_lib.autograder.sandbox import SOCKETS, Box
 
-
-def _socket_parent() -> str | None:
-    # A memory-backed folder: what the kernel writes there counts against its memory
-    # limit instead of filling the disk.
-    return "/dev/shm" if Path("/dev/shm").is_dir() else None
+INSIDE_CONNECTION_FILE = "/run/connection.json"
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -36,13 +35,14 @@ class SandboxKernelManager(AsyncKernelManager):
     handed_in = Unicode(help="the submission folder, copied into the sandbox at start")
 
     def __init__(self, *args, limits: limits_module.Limits | None = None, **kwargs):
-        self._sockets = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=_socket_parent()))
+        self._private = tempfile.TemporaryDirectory(prefix="course-kernel-")
         kwargs.setdefault("transport", "ipc")
-        kwargs.setdefault("ip", str(self._sockets / "kernel"))
+        kwargs.setdefault("ip", f"{SOCKETS}/kernel")
         super().__init__(*args, **kwargs)
-        self.connection_file = str(self._sockets / "connection.json")
+        self.connection_file = os.path.join(self._private.name, "connection.json")
         self.limits = limits or limits_module.Limits()
         self.group: limits_module.ControlGroup | None = None
+        self.box: Box | None = None
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -56,35 +56,49 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         """The kernel command, wrapped in the sandbox that first copies the submission in."""
-        kernel = super().format_kernel_cmd(extra_arguments)
-        sandbox = bwrap_arguments(handed_in=Path(self.handed_in) if self.handed_in else None,
-                                  sockets=self._sockets,
-                                  tmp_size_mb=self.limits.tmp_size_mb)
-        return [*sandbox, "--", sys.executable, "-m", "course_lib.autograder.sandbox", "--",
-                *kernel]
+        kernel = [INSIDE_CONNECTION_FILE if word == os.path.realpath(self.connection_file)
+                  else word for word in super().format_kernel_cmd(extra_arguments)]
+        if self.box is not None:
+            self.box.close()
+        self.box = Box(limits=self.limits, sockets=True,
+                       handed_in=Path(self.handed_in) if self.handed_in else None,
+                       data_files={INSIDE_CONNECTION_FILE: Path(self.connection_file)})
+        return self.box.command(kernel)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         self.group = limits_module.ControlGroup.create(self.limits)
-        kw["preexec_fn"] = limits_module.start_function(self.limits, self.group)
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.box is not None:
+            kw["preexec_fn"] = self.box.preexec(self.group)
+            kw["pass_fds"] = self.box.pass_fds
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            if self.box is not None:
+                self.box.started()
+        if self.box is not None and self.transport == "ipc":
+            # The kernel's sockets, as this computer sees them from outside the sandbox.
+            self.ip = f"/proc/{self.box.inside_pid()}/root{SOCKETS}/kernel"
 
     def out_of_memory(self) -> bool:
         """Whether the kernel was ended for using more memory than allowed."""
         return self.group is not None and self.group.out_of_memory()
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        """Remove the sockets folder and the kernel's cgroup once it has stopped."""
+        """Remove the private folder and the kernel's cgroup once it has stopped."""
         await super()._async_cleanup_resources(restart)
         if not restart:
             self.release()
 
     def release(self) -> None:
-        """Remove the sockets folder and the cgroup, whatever became of the kernel.
+        """Remove the private folder, the sandbox's copies and the cgroup, whatever became
+        of the kernel.
 
         Safe to call more than once; the grading step calls it when it is done, because a
         kernel that never started, or died, is not always shut down through Jupyter.
         """
-        shutil.rmtree(self._sockets, ignore_errors=True)
+        self._private.cleanup()
+        if self.box is not None:
+            self.box.close()
         if self.group is not None:
             self.group.remove()
             self.group = None

@@ -5,8 +5,10 @@ Two mechanisms, the stronger where the computer allows it:
 * a **control group** (Linux cgroup v1 or v2, writable when grading runs as root or with a
   delegated cgroup): memory (which includes files written to memory-backed folders such as
   the sandbox's ``/tmp`` and working folder) and the number of processes and threads;
-* **rlimits** otherwise: the address space stands in for memory, and the process count is
-  enforced only when grading does not run as root (Linux exempts root from it).
+* **rlimits** otherwise: the address space stands in for memory, and the process count
+  is set inside the sandbox's own user namespace, where Linux counts only that sandbox's
+  processes. Linux exempts root's processes from it, so grading as root needs a control
+  group (:func:`limits_hold`).
 
 The file-size limit is always an rlimit: a write past it fails with "File too large".
 """
@@ -138,18 +140,23 @@ def _v2_parent() -> Path:
 
 
 def apply_rlimits(limits: Limits, with_group: bool) -> None:
-    """Set the rlimits in the calling process (run between fork and exec)."""
+    """Set the rlimits in the calling process (run between fork and exec).
+
+    The process limit is not set here: Linux counts it per account, so one sandbox's
+    threads would count against the next. It is set inside, in the sandbox's own user
+    namespace, where only that sandbox's processes count
+    (:func:`course_lib.autograder.sandbox.main`).
+    """
     size = limits.file_size_mb * MB
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     if not with_group:
         memory = limits.memory_mb * MB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        if os.geteuid() != 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
 def start_function(limits: Limits, group: ControlGroup | None):
-    """The function to run in a child process before it starts the sandbox."""
+    """The function to run in a child process before it starts the sandbox: join the
+    control group and set the limits."""
     def start():
         entered = False
         if group is not None:
@@ -160,3 +167,22 @@ def start_function(limits: Limits, group: ControlGroup | None):
                 pass
         apply_rlimits(limits, with_group=entered)
     return start
+
+
+def root_without_group() -> str | None:
+    """Why limits would not hold here, in words; None if they do.
+
+    Linux never applies the process limit to root's processes, even in a user namespace,
+    so a sandbox started by root is held only by a control group. Where root cannot make
+    one (some containers), a fork bomb would reach the whole computer: say so instead.
+    """
+    if os.geteuid() != 0:
+        return None
+    group = ControlGroup.create(Limits())
+    if group is None:
+        return ("grading runs as root, but no control group can be made here, and Linux "
+                "does not limit the processes of root's sandboxes without one. Grade as "
+                "an ordinary account (the sandbox then counts each student's processes on "
+                "their own), or give grading a writable cgroup")
+    group.remove()
+    return None

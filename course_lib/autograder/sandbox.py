@@ -19,20 +19,31 @@ the one channel that crosses the network namespace.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from pathlib import Path
 
+from course_lib.autograder import seccomp
+from course_lib.autograder.limits import MB, ControlGroup, Limits, start_function
 from course_lib.lesson.constants import OFFLINE_VARIABLE, PATH_VARIABLE, QUIET_TENSORFLOW
 
+MODULE = "course_lib.autograder.sandbox"  # run inside, before the program (see main)
 WORKDIR = "/submission"  # the kernel's working folder inside the sandbox
 HANDED_IN = "/handed-in"  # the submission, read-only, copied into WORKDIR at start
 SANDBOX_TMP = "/tmp"
+SOCKETS = "/run/kernel"  # the kernel's Unix sockets (reached from outside via /proc)
 DATA_MOUNT = "/course-data"  # where the grader's MNIST file appears inside
+SANDBOX_USER, SANDBOX_UID = "student", 1000  # who the code is, inside
+SHM_MB = 64  # /dev/shm: enough for semaphores and small shared arrays
+BWRAP_NEEDED = (0, 8)  # --disable-userns
 
 
 def sandbox_available() -> bool:
@@ -51,16 +62,41 @@ def _trial_run() -> str | None:
         return f"the grading sandbox needs Linux (this is {sys.platform})"
     if shutil.which("bwrap") is None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)"
+    version = _bwrap_version()
+    if version < BWRAP_NEEDED:
+        found = ".".join(map(str, version)) if version else "an unknown version"
+        return (f"the grading sandbox needs bubblewrap {BWRAP_NEEDED[0]}.{BWRAP_NEEDED[1]} "
+                f"or newer, and this computer has {found} (Debian 12, Ubuntu 24.04 and "
+                "newer have it)")
+    if not seccomp.supported():
+        return (f"the grading sandbox has no system-call filter for this processor "
+                f"({seccomp.machine()}); it knows {', '.join(seccomp.SYSCALLS)}")
+    box = Box()
     try:
-        done = subprocess.run([*bwrap_arguments(), "--", sys.executable, "-c", "pass"],
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(box.command([sys.executable, "-c", "pass"]),
+                              capture_output=True, text=True, timeout=60, check=False,
+                              pass_fds=box.pass_fds, preexec_fn=box.preexec())
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not start: {error}"
+    finally:
+        box.close()
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return (f"bubblewrap is installed but cannot make a sandbox here ({reason}); "
                 "containers often forbid user namespaces")
     return None
+
+
+def _bwrap_version() -> tuple[int, ...]:
+    try:
+        text = subprocess.run(["bwrap", "--version"], capture_output=True, text=True,
+                              timeout=30, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split()[-1].split(".")[:2])
+    except (ValueError, IndexError):
+        return ()
 
 
 def course_lib_conflict(grading_copy: Path | None = None) -> str | None:
@@ -119,18 +155,21 @@ def grading_data_path() -> Path | None:
 
 
 def _read_only_system() -> list[str]:
-    """bwrap options for the programs, libraries and Python that every process needs."""
-    options = []
+    """The programs, libraries and settings files that every process needs."""
+    paths = []
     for top in ("/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
-                "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd", "/etc/group",
-                "/etc/nsswitch.conf", "/etc/fonts"):
+                "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts"):
         if os.path.exists(top):
-            options += ["--ro-bind", top, top]
+            paths.append(top)
+    return paths
+
+
+def _system_links() -> list[str]:
+    """bwrap options for /bin, /lib, ...: links where the system has links (merged /usr)."""
+    options = []
     for link in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(link):
             options += ["--symlink", os.readlink(link), link]
-        elif os.path.isdir(link):
-            options += ["--ro-bind", link, link]
     return options
 
 
@@ -153,6 +192,8 @@ def allowed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin",
                                  "/usr/bin", "/bin"]),
         "HOME": f"{SANDBOX_TMP}/home",
+        "USER": SANDBOX_USER,
+        "LOGNAME": SANDBOX_USER,
         "TMPDIR": SANDBOX_TMP,
         "LANG": "C.UTF-8",
         "IPYTHONDIR": f"{SANDBOX_TMP}/ipython",
@@ -175,67 +216,177 @@ def allowed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
-@functools.lru_cache(maxsize=1)
-def _bwrap_sizes_tmpfs() -> bool:
-    """Whether this bubblewrap can cap the size of a tmpfs (``--size``)."""
-    try:
-        help_text = subprocess.run(["bwrap", "--help"], capture_output=True, text=True,
-                                   check=False).stdout
-    except OSError:
-        return False
-    return "--size" in help_text
+def _accounts_file(kind: str) -> bytes:
+    """/etc/passwd or /etc/group inside: the sandbox's own user, not the computer's list."""
+    if kind == "passwd":
+        return (f"root:x:0:0::/:/usr/sbin/nologin\n"
+                f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}::{SANDBOX_TMP}/home:"
+                f"/usr/sbin/nologin\nnobody:x:65534:65534::/:/usr/sbin/nologin\n").encode()
+    return (f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n").encode()
 
 
-def _tmpfs(path: str, size_mb: int | None) -> list[str]:
-    if size_mb and _bwrap_sizes_tmpfs():
-        return ["--size", str(size_mb * 1024 * 1024), "--tmpfs", path]
-    # An older bubblewrap: the memory limit (see course_lib.autograder.limits) caps it instead.
-    return ["--tmpfs", path]
+class Box:
+    """One sandbox, ready to start: its bubblewrap command line and what it must be given.
 
+    Pass :attr:`pass_fds` (small data and settings it reads from pipes) and
+    :meth:`preexec` to ``subprocess.Popen``, call :meth:`started` once it has started and
+    :meth:`close` when it is done.
 
-def bwrap_arguments(*, handed_in: Path | None = None, sockets: Path | None = None,
-                    read_only: list[Path] = (), environment: dict[str, str] | None = None,
-                    tmp_size_mb: int | None = None) -> list[str]:
-    """The bubblewrap command line (without the program to run) for one sandbox.
-
-    ``handed_in``: a submission folder, read-only at ``/handed-in``; ``sockets``: a folder
-    shared read-write for the kernel's Unix sockets; ``read_only``: further paths bound
-    read-only at the same place (the checker's input); ``tmp_size_mb``: the size of each
-    of the two memory-backed folders, ``/tmp`` and the working folder.
+    Inside, whoever starts it: no capabilities (its own user namespace, an unprivileged
+    uid inside, every capability dropped), no new user namespaces, the seccomp filter of
+    :mod:`course_lib.autograder.seccomp`, its own process, network, IPC and host-name
+    namespaces, capped memory-backed folders (``/tmp``, the working folder, ``/dev/shm``,
+    the kernel's sockets) and a read-only ``/dev``.
     """
-    options = ["bwrap", "--die-with-parent", "--new-session",
-               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-               "--unshare-cgroup-try", "--hostname", "grading",
-               "--proc", "/proc", "--dev", "/dev",
-               *_tmpfs(SANDBOX_TMP, tmp_size_mb), *_tmpfs(WORKDIR, tmp_size_mb),
-               *_read_only_system()]
-    for path in _python_paths():
-        options += ["--ro-bind", path, path]
-    data = grading_data_path()
-    if data is not None and data.exists():
-        options += ["--dir", DATA_MOUNT, "--ro-bind", str(data), f"{DATA_MOUNT}/{data.name}"]
-    if handed_in is not None:
-        options += ["--ro-bind", str(Path(handed_in).resolve()), HANDED_IN]
-    for path in read_only:
-        resolved = str(Path(path).resolve())
-        options += ["--ro-bind", resolved, resolved]
-    if sockets is not None:
-        resolved = str(Path(sockets).resolve())
-        options += ["--bind", resolved, resolved]
-    options += ["--clearenv"]
-    for name, value in allowed_environment(environment).items():
-        options += ["--setenv", name, value]
-    options += ["--chdir", WORKDIR]
-    return options
+
+    def __init__(self, *, limits: Limits | None = None, handed_in: Path | None = None,
+                 read_only: list[Path] = (), environment: dict[str, str] | None = None,
+                 sockets: bool = False, data_files: dict[str, Path] | None = None):
+        self.limits = limits or Limits()
+        self._fds: list[int] = []
+        self._staging: tempfile.TemporaryDirectory | None = None
+        self._info: int | None = None
+        options = ["bwrap", "--die-with-parent", "--new-session", "--unshare-user",
+                   "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+                   "--cap-drop", "ALL", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+                   "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
+                   "--proc", "/proc", "--dev", "/dev",
+                   *self._tmpfs("/dev/shm", min(SHM_MB, self.limits.tmp_size_mb)),
+                   "--remount-ro", "/dev",
+                   *self._tmpfs(SANDBOX_TMP, self.limits.tmp_size_mb),
+                   *self._tmpfs(WORKDIR, self.limits.tmp_size_mb), *_system_links()]
+        for path in [*_read_only_system(), *_python_paths()]:
+            options += self._bind(path, path)
+        for kind in ("passwd", "group"):
+            options += ["--ro-bind-data", str(self._pipe(_accounts_file(kind))), f"/etc/{kind}"]
+        data = grading_data_path()
+        if data is not None and data.exists():
+            options += ["--dir", DATA_MOUNT, *self._bind(data, f"{DATA_MOUNT}/{data.name}")]
+        if handed_in is not None:
+            options += self._bind(self._stage(Path(handed_in)), HANDED_IN)
+        for path in read_only:
+            resolved = str(Path(path).resolve())
+            options += self._bind(resolved, resolved)
+        for inside, outside in (data_files or {}).items():
+            options += ["--ro-bind-data", str(self._pipe(Path(outside).read_bytes())), inside]
+        if sockets:
+            options += self._tmpfs(SOCKETS, 1)
+            reading, writing = os.pipe()
+            self._info = reading
+            self._fds.append(writing)
+            options += ["--info-fd", str(writing)]
+        if seccomp.supported():
+            options += ["--seccomp", str(self._pipe(seccomp.filter_program()))]
+        options += ["--clearenv"]
+        for name, value in allowed_environment(environment).items():
+            options += ["--setenv", name, value]
+        self.options = [*options, "--chdir", WORKDIR]
+
+    def command(self, program: list[str]) -> list[str]:
+        """The whole command: the sandbox, the start inside it (limits, the submission
+        copied in), then ``program``."""
+        return [*self.options, "--", sys.executable, "-m", MODULE,
+                "--processes", str(self.limits.processes), "--", *program]
+
+    @property
+    def pass_fds(self) -> tuple[int, ...]:
+        """The descriptors the sandbox's bubblewrap must inherit."""
+        return tuple(self._fds)
+
+    def preexec(self, group: ControlGroup | None = None):
+        """The function to run in the child before bubblewrap starts: the control group
+        and the limits."""
+        return start_function(self.limits, group)
+
+    def started(self) -> None:
+        """Close this side's copies of what the sandbox inherited."""
+        for fd in self._fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds = []
+
+    def inside_pid(self, timeout: float = 60) -> int:
+        """The sandbox's first process, as this computer numbers it (for its /proc/PID/root).
+
+        Call after :meth:`started`: bubblewrap writes it once the sandbox is set up.
+        """
+        import json
+        import select
+
+        if self._info is None:
+            raise RuntimeError("this sandbox was made without sockets")
+        text = b""
+        deadline = time.monotonic() + timeout
+        while b"}" not in text:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._info], [], [], left)[0]:
+                raise RuntimeError("the grading sandbox did not start within "
+                                   f"{timeout:.0f} s")
+            chunk = os.read(self._info, 4096)
+            if not chunk:
+                raise RuntimeError("the grading sandbox ended before it started its program")
+            text += chunk
+        return int(json.loads(text[:text.index(b"}") + 1])["child-pid"])
+
+    def close(self) -> None:
+        """Release everything this box holds here (safe to call more than once)."""
+        self.started()
+        if self._info is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._info)
+            self._info = None
+        if self._staging is not None:
+            self._staging.cleanup()
+            self._staging = None
+
+    @staticmethod
+    def _bind(source, target: str) -> list[str]:
+        return ["--ro-bind", str(source), str(target)]
+
+    def _pipe(self, data: bytes) -> int:
+        """A descriptor to read ``data`` from (small: it fits in the pipe's buffer)."""
+        if len(data) > 60_000:
+            raise ValueError("data for the sandbox must be small")
+        reading, writing = os.pipe()
+        os.write(writing, data)
+        os.close(writing)
+        self._fds.append(reading)
+        return reading
+
+    def _tmpfs(self, path: str, size_mb: int) -> list[str]:
+        return ["--size", str(size_mb * MB), "--perms", "1777", "--tmpfs", path]
+
+    def _stage(self, handed_in: Path) -> Path:
+        """A copy of the submission that the sandbox can read, within the limits.
+
+        The copy inside (:func:`main`) then puts it in the memory-backed working folder.
+        Files of a submission may be readable by their owner only (a classroom's umask),
+        and the sandbox has no capability to override that: the grader reads them here,
+        with its own rights, leaving out links, special files and what is too large.
+        """
+        self._staging = tempfile.TemporaryDirectory(prefix="course-handed-in-")
+        staged = Path(self._staging.name) / "files"
+        staged.mkdir()
+        copy_submission(handed_in, staged, max_file_mb=self.limits.file_size_mb,
+                        max_total_mb=self.limits.tmp_size_mb)
+        for root, _folders, files in os.walk(staged):
+            os.chmod(root, 0o755)
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o644)
+        return staged
 
 
-def copy_submission(source: Path, target: Path) -> None:
-    """Copy the regular files and folders of a submission; links are left behind.
+def copy_submission(source: Path, target: Path, *, max_file_mb: int | None = None,
+                    max_total_mb: int | None = None) -> None:
+    """Copy the regular files and folders of a submission; links and special files (pipes,
+    devices) are left behind and never opened.
 
-    A file that does not fit within the grading limits (too large, no space left) is left
-    out and said on standard error, which the grading log shows: the notebook still runs,
-    and a cell that needs the file fails as it would without it.
+    A file that does not fit within the grading limits (larger than ``max_file_mb``, past
+    ``max_total_mb`` in all, or refused by the file system) is left out and said on
+    standard error, which the grading log shows: the notebook still runs, and a cell that
+    needs the file fails as it would without it.
     """
+    total = 0
     for root, folders, files in os.walk(source, followlinks=False):
         relative = Path(root).relative_to(source)
         for folder in list(folders):
@@ -243,23 +394,57 @@ def copy_submission(source: Path, target: Path) -> None:
                 folders.remove(folder)
             else:
                 (target / relative / folder).mkdir(exist_ok=True)
-        for name in files:
-            path = os.path.join(root, name)
-            if os.path.isfile(path) and not os.path.islink(path):
-                try:
-                    shutil.copyfile(path, target / relative / name)
-                except OSError as error:
-                    (target / relative / name).unlink(missing_ok=True)
-                    print(f"{relative / name} was left out of the grading copy: "
-                          f"{error.strerror or error}. The grading limits are in "
-                          "nbgrader_config.py (c.GradeInSandbox.*).", file=sys.stderr)
+        for name in sorted(files):
+            try:
+                size = _copy_regular_file(Path(root) / name, target / relative / name,
+                                          max_file_mb, (max_total_mb or 0) * MB - total
+                                          if max_total_mb else None)
+                total += size
+            except OSError as error:
+                (target / relative / name).unlink(missing_ok=True)
+                print(f"{relative / name} was left out of the grading copy: "
+                      f"{error.strerror or error}. The grading limits are in "
+                      "nbgrader_config.py (c.GradeInSandbox.*).", file=sys.stderr)
+
+
+def _copy_regular_file(path: Path, target: Path, max_file_mb: int | None,
+                       room: int | None) -> int:
+    """Copy ``path`` if it is a regular file (not a link, pipe or device); its size."""
+    import errno
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a link: never followed, silently not part of it
+            return 0
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            return 0
+        if max_file_mb is not None and status.st_size > max_file_mb * MB:
+            raise OSError(errno.EFBIG, "File too large")
+        if room is not None and status.st_size > room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        with open(target, "wb") as copy:
+            shutil.copyfileobj(handle, copy)
+        return status.st_size
 
 
 def main(arguments: list[str]) -> None:
-    """Inside the sandbox: copy the handed-in files into the working folder, then run.
+    """Inside the sandbox: set the process limit, copy the handed-in files into the working
+    folder, then run the program.
 
-    Usage: ``python -m course_lib.autograder.sandbox -- PROGRAM ARGS``.
+    Usage: ``python -m course_lib.autograder.sandbox [--processes N] -- PROGRAM ARGS``.
+    The process limit is set here, inside the sandbox's own user namespace, where Linux
+    counts only this sandbox's processes: set outside, it would count every process of
+    the grading account, and one student's threads could stop the next sandbox starting.
     """
+    if arguments[:1] == ["--processes"]:
+        processes = int(arguments[1])
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        arguments = arguments[2:]
     if arguments[:1] == ["--"]:
         arguments = arguments[1:]
     if os.path.isdir(HANDED_IN):

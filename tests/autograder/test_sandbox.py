@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +24,9 @@ def bound(command, flag):
 
 def test_only_the_allowed_paths_are_visible():
     """No bind of /, of the course folder or of a home; the Python and course_lib are."""
-    command = sandbox.bwrap_arguments()
+    box = sandbox.Box()
+    command = box.command(["true"])
+    box.close()
     visible = bound(command, "--ro-bind") + bound(command, "--bind")
     assert "/" not in visible
     assert str(ROOT) not in visible and str(ROOT / "source") not in visible
@@ -29,8 +34,10 @@ def test_only_the_allowed_paths_are_visible():
     assert str(ROOT / "course_lib") in visible
     assert not any(path in visible for path in ("/home", "/root", "/tmp", "/work"))
     for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
-                 "--clearenv"):
+                 "--clearenv", "--unshare-user", "--disable-userns", "--seccomp"):
         assert flag in command
+    assert command[command.index("--cap-drop") + 1] == "ALL"
+    assert "/etc/passwd" not in visible  # the sandbox's own, not the computer's accounts
 
 
 def test_environment_is_an_allow_list(monkeypatch):
@@ -47,7 +54,9 @@ def test_grader_data_is_mounted_read_only(isolated_data):
     cache = isolated_data / "datasets" / "mnist.npz"
     cache.parent.mkdir()
     cache.write_bytes(b"placeholder")
-    command = sandbox.bwrap_arguments()
+    box = sandbox.Box()
+    command = box.command(["true"])
+    box.close()
     assert "/course-data/mnist.npz" in bound(command, "--ro-bind")
     assert sandbox.allowed_environment()["COURSE_MNIST_PATH"] == "/course-data/mnist.npz"
 
@@ -69,8 +78,9 @@ def test_grading_notice_is_short_and_for_students(monkeypatch, capsys):
 def test_a_bwrap_that_cannot_run_is_reported(tmp_path, monkeypatch):
     """A container may have bwrap but forbid namespaces: the trial run finds out."""
     fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
-                    "exit 1\n")
+    fake.write_text("#!/bin/sh\n"
+                    "if [ \"$1\" = --version ]; then echo 'bubblewrap 0.8.0'; exit 0; fi\n"
+                    "echo 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     sandbox._trial_run.cache_clear()
@@ -79,6 +89,20 @@ def test_a_bwrap_that_cannot_run_is_reported(tmp_path, monkeypatch):
         assert problem is not None and "cannot make a sandbox here" in problem
         assert "No permissions to creating new namespace" in problem
         assert not sandbox.sandbox_available()
+    finally:
+        sandbox._trial_run.cache_clear()
+
+
+def test_a_bwrap_too_old_for_the_sandbox_is_reported(tmp_path, monkeypatch):
+    """Ubuntu 22.04's bubblewrap lacks what the sandbox needs: the teacher is told which."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bubblewrap 0.6.1'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    sandbox._trial_run.cache_clear()
+    try:
+        problem = sandbox.sandbox_problem()
+        assert "needs bubblewrap 0.8 or newer, and this computer has 0.6" in problem
     finally:
         sandbox._trial_run.cache_clear()
 
@@ -108,9 +132,7 @@ def test_sandboxed_process_sees_and_writes_only_its_own(tmp_path):
         "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=2)\n"
         "except OSError as error:\n    print('no network', type(error).__name__)\n"
     )
-    command = [*sandbox.bwrap_arguments(handed_in=handed_in), "--", sys.executable, "-m",
-               "course_lib.autograder.sandbox", "--", sys.executable, "-c", script]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    done = run_in_box(sandbox.Box(handed_in=handed_in), [sys.executable, "-c", script])
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "['answer.txt']"  # the link was not copied in
@@ -123,23 +145,34 @@ def test_sandboxed_process_sees_and_writes_only_its_own(tmp_path):
 def test_a_handed_in_file_too_large_for_the_sandbox_is_left_out_and_said(tmp_path):
     """A file beyond the grading limits (a data set handed in by mistake) does not stop the
     notebook from running: it is left out of the grading copy, and the log says so."""
-    from course_lib.autograder.limits import Limits, start_function
+    from course_lib.autograder.limits import Limits
 
     handed_in = tmp_path / "handed-in"
     handed_in.mkdir()
     (handed_in / "answer.txt").write_text("mine")
     with open(handed_in / "big.npz", "wb") as big:
         big.truncate(12 * 2**20)  # sparse: no disk used here
+    (handed_in / "pipe").mkdir()
+    os.mkfifo(handed_in / "pipe" / "never-written")  # would hang a copy that opened it
     limits = Limits(file_size_mb=8, tmp_size_mb=64)
-    command = [*sandbox.bwrap_arguments(handed_in=handed_in, tmp_size_mb=64), "--",
-               sys.executable, "-m", "course_lib.autograder.sandbox", "--", sys.executable, "-c",
-               "import os; print(sorted(os.listdir('.')))"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
-                          preexec_fn=start_function(limits, None))
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):  # the grader makes the sandbox's copy
+        box = sandbox.Box(handed_in=handed_in, limits=limits)
+    done = run_in_box(box, [sys.executable, "-c", "import os; print(sorted(os.listdir('.')))"])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["['answer.txt']"]
-    assert "big.npz was left out of the grading copy" in done.stderr
-    assert "File too large" in done.stderr
+    assert done.stdout.splitlines() == ["['answer.txt', 'pipe']"]
+    assert "big.npz was left out of the grading copy" in said.getvalue()
+    assert "File too large" in said.getvalue()
+
+
+def run_in_box(box, program):
+    """Run ``program`` in ``box``; the result as subprocess.run gives it."""
+    try:
+        return subprocess.run(box.command(program), capture_output=True, text=True,
+                              timeout=120, check=False, pass_fds=box.pass_fds,
+                              preexec_fn=box.preexec())
+    finally:
+        box.close()
 
 
 def test_a_second_copy_of_course_lib_stops_grading_before_the_first_student(tmp_path):
@@ -177,7 +210,7 @@ def test_a_kernel_that_never_starts_leaves_nothing_behind(tmp_path, monkeypatch)
 
     def remember(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        made.append(self._sockets)
+        made.append(Path(self._private.name))
 
     monkeypatch.setattr(SandboxKernelManager, "__init__", remember)
     monkeypatch.setattr(SandboxKernelManager, "format_kernel_cmd",
