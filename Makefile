@@ -24,17 +24,22 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests scripts benchmarks nbgrader_config.py
 
 # The checks' messages in other languages: collect the English ones from the code, add
-# new ones to each catalogue (course_lib/lesson/locale/*/LC_MESSAGES/course_lib.po) for
-# the translators, and compile what they translated for the students' package.
-LOCALE := course_lib/lesson/locale
+# new ones to each catalogue for the translators, and compile what they translated. Two
+# catalogues, each next to its code: the students' library's (course_lib/lesson/locale/
+# */LC_MESSAGES/course_lib.po, shipped to students) and the grader's own (course_lib/
+# autograder/locale/*/LC_MESSAGES/course_grader.po, never shipped to students).
+CATALOGUES := course_lib/lesson:course_lib course_lib/autograder:course_grader
 messages: $(STAMP)
-	$(BIN)/pybabel extract --no-location --omit-header --sort-output --project=course_lib --version=1 \
-		--msgid-bugs-address="the course's issue tracker" -o $(LOCALE)/course_lib.pot \
-		course_lib/lesson course_lib/autograder
-	$(BIN)/pybabel update --previous --ignore-obsolete -i $(LOCALE)/course_lib.pot -d $(LOCALE) \
-		-D course_lib
-	$(BIN)/pybabel compile --statistics -d $(LOCALE) -D course_lib
-	rm $(LOCALE)/course_lib.pot
+	set -e; for catalogue in $(CATALOGUES); do \
+		package=$${catalogue%%:*}; domain=$${catalogue##*:}; locale=$$package/locale; \
+		$(BIN)/pybabel extract --no-location --omit-header --sort-output --project=$$domain \
+			--version=1 --msgid-bugs-address="the course's issue tracker" \
+			-o $$locale/$$domain.pot $$package; \
+		$(BIN)/pybabel update --previous --ignore-obsolete -i $$locale/$$domain.pot \
+			-d $$locale -D $$domain; \
+		$(BIN)/pybabel compile --statistics -d $$locale -D $$domain; \
+		rm $$locale/$$domain.pot; \
+	done
 
 install: $(STAMP)
 

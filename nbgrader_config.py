@@ -15,6 +15,7 @@ from nbgrader.preprocessors import (
 
 from course_lib.autograder.execute import GradeInSandbox
 from course_lib.autograder.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
+from course_lib.autograder.inert import MakeInert
 from course_lib.autograder.repairs import ForgetRolesWithoutId, RestoreDeletedCells
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
@@ -30,9 +31,12 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, ForgetRolesWithoutId, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells,
     CheckCellMetadata,
 ]
+# Once the scores are saved, nothing the student handed in may run in a browser: Formgrader
+# and the feedback page show the graded notebook on the teacher's server and to the student
+# (course_lib/autograder/inert.py).
 c.Autograde.autograde_preprocessors = [
     GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    MakeInert, AssignLatePenalties, CheckCellMetadata,
 ]
 c.OverwriteCells.add_missing_cells = True
 
@@ -66,6 +70,16 @@ c.LimitOutput.max_traceback = 40
 c.GenerateFeedback.preprocessors = [
     GetGrades, ClearHiddenTestsOfTestCells, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
 ]
+
+# Formgrader and the feedback pages render notebooks with nbconvert: no scripts, widgets or
+# unsafe HTML from any notebook, and markdown (which Formgrader's template renders itself)
+# with the student's markup shown as text, also in notebooks graded before MakeInert.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"markdown2html": "course_lib.autograder.inert_markdown.markdown2html"}
+
+# Collecting from the exchange leaves out a submission whose student id is unsafe (such as
+# `*`, which `nbgrader autograde --student` reads as the whole class), and says why.
+c.ExchangeFactory.collect = "course_lib.teacher.exchange_collect.CheckedCollect"
 
 # A copy of course_lib handed in with a submission must not replace the real one, and
 # checkpoints and caches are never part of a submission.

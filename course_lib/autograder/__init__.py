@@ -17,5 +17,7 @@ In the order nbgrader runs them for one submission (``nbgrader_config.py``):
 5. :mod:`~course_lib.autograder.feedback`: feedback pages with the checks' messages and no
    hidden test code.
 
-It imports the students' library (:mod:`course_lib.lesson`), never the teacher's tools.
+It imports the students' library (:mod:`course_lib.lesson`), never the teacher's tools. Its
+messages, and the true digits of the lesson's examples, stay here, out of the students'
+package: the messages in a catalogue of their own (:mod:`~course_lib.autograder.language`).
 """

@@ -35,7 +35,8 @@ from course_lib.autograder.language import _
 from course_lib.autograder.sandbox import course_lib_conflict, sandbox_problem
 from course_lib.lesson.language import notebook_language, speaking
 
-OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed output kept for the feedback
+OUTPUT_BYTES_PER_CELL = 2 * 1024 * 1024  # a cell's printed text kept for the feedback
+MB = 1024 * 1024
 
 
 class GradeInSandbox(Execute):
@@ -53,6 +54,13 @@ class GradeInSandbox(Execute):
                            ).tag(config=True)
     tmp_size_mb = Integer(limits_module.Limits.tmp_size_mb,
                           help="temporary space of a grading kernel (MB)").tag(config=True)
+
+    output_cell_mb = Integer(16, help=(
+        "The largest pictures and other displayed output one cell keeps (MB); a cell's "
+        "printed text is cut at 2 MB")).tag(config=True)
+    output_total_mb = Integer(48, help=(
+        "The largest output a whole notebook keeps (MB): past it, every further output is "
+        "cut, with a line saying so")).tag(config=True)
 
     training_budget_seconds = Float(0, help=(
         "The tuned network's training budget in seconds when the grader retrains its "
@@ -100,6 +108,8 @@ class GradeInSandbox(Execute):
         self._to_check: list[CellToCheck] = []
         self._stopped: str | None = None
         self._output_bytes: dict[int, int] = {}
+        self._output_total = 0
+        self._cut: set[int] = set()
         if self.sandboxed:
             from course_lib.autograder.kernel import SandboxKernelManager
 
@@ -209,19 +219,28 @@ class GradeInSandbox(Execute):
                  "or the code ended it)").format(number=index + 1)
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep a cell's output within bounds: a flood of prints cannot fill the grader."""
+        """Keep outputs within bounds: per cell, and for the whole notebook, so that a flood
+        of prints or pictures cannot fill the grader's memory or the graded notebook."""
         out = output_from_msg(msg) if msg["msg_type"] in (
-            "stream", "display_data", "execute_result", "error") else None
-        if out is not None:
-            size = len(str(out))
-            used = self._output_bytes.get(cell_index, 0)
-            self._output_bytes[cell_index] = used + size
-            limit = OUTPUT_BYTES_PER_CELL if msg["msg_type"] != "display_data" \
-                else 128 * 1024 * 1024
-            if used + size > limit:
-                if used <= limit:
-                    outs.append(NotebookNode(output_type="stream", name="stdout",
-                                             text="\n[output cut: this cell printed too much]\n"))
-                    self._output_bytes[cell_index] = limit + 1
-                return None
+            "stream", "display_data", "execute_result", "error",
+            "update_display_data") else None
+        if out is None:
+            return super().output(outs, msg, display_id, cell_index)
+        size = len(str(out))
+        used = self._output_bytes.get(cell_index, 0)
+        cell_limit = OUTPUT_BYTES_PER_CELL if msg["msg_type"] == "stream" \
+            else self.output_cell_mb * MB
+        total_limit = self.output_total_mb * MB
+        if used + size > cell_limit or self._output_total + size > total_limit:
+            if cell_index not in self._cut:
+                self._cut.add(cell_index)
+                whole = self._output_total + size > total_limit
+                said = _("[output cut: this notebook's outputs passed {size:,} MB]").format(
+                    size=self.output_total_mb) if whole else \
+                    _("[output cut: this cell printed too much]")
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n{said}\n"))
+            return None
+        self._output_bytes[cell_index] = used + size
+        self._output_total += size
         return super().output(outs, msg, display_id, cell_index)

@@ -30,7 +30,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib.lesson.language import DEFAULT_LANGUAGE, _
+from course_lib.autograder.language import _
+from course_lib.lesson.language import DEFAULT_LANGUAGE
 
 MIME = "application/vnd.mnist-course.handover+json"
 MAX_VALUE_BYTES = 64 * 1024 * 1024  # a 500,000-parameter model with Adam is about 6 MB

@@ -23,8 +23,8 @@ import json
 import shutil
 from pathlib import Path
 
+from course_lib.autograder.language import _
 from course_lib.lesson.handwriting import digit_files, read_digit_folder
-from course_lib.lesson.language import _
 
 MAX_FILES = 30  # more pictures than an honest answer needs; the rest are not opened
 MAX_BYTES = 20 * 2**20  # a phone photo is a few MB

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from course_lib.lesson.language import _
+from course_lib.autograder.language import _
 
 HARD_MARGIN_SECONDS = 10.0  # how long past the budget the checker waits for one batch
 abandoned = threading.Event()  # set when training was left running; the checker exits hard

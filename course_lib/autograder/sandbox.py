@@ -145,11 +145,11 @@ def _installed_course_lib() -> Path | None:
 
 def grading_data_path() -> Path | None:
     """The MNIST file or folder the grader uses (its own settings), or None for the sample."""
-    from course_lib.lesson.data import keras_cache_file
-
     configured = os.environ.get(PATH_VARIABLE)
     if configured:
         return Path(configured).resolve()
+    from course_lib.lesson.data import keras_cache_file
+
     cache = keras_cache_file()
     return cache.resolve() if cache.is_file() else None
 

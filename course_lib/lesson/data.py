@@ -160,15 +160,15 @@ def lesson_examples() -> np.ndarray:
     whatever data the network trains on, so an answer a student typed holds wherever the
     notebook runs again.
     """
-    return lesson_example_pairs()[0]
+    return lesson_example_source()[0][list(LESSON_EXAMPLES)]
 
 
 @functools.lru_cache(maxsize=1)
-def lesson_example_pairs() -> tuple[np.ndarray, np.ndarray]:
-    """The lesson's two example digits and their labels (what the grader checks against)."""
+def lesson_example_source() -> tuple[np.ndarray, np.ndarray]:
+    """The embedded sample's training digits after its validation split, ``(images,
+    labels)``: the set the lesson's examples are taken from, by their indices in it."""
     train, _ = load_embedded_sample()
-    (images, labels), _ = split_validation(*train, PROFILES[SAMPLE].validation_size)
-    return images[list(LESSON_EXAMPLES)], labels[list(LESSON_EXAMPLES)]
+    return split_validation(*train, PROFILES[SAMPLE].validation_size)[0]
 
 
 def lesson_split(data=None):

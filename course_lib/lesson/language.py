@@ -9,15 +9,23 @@ language the notebook's metadata names. English is the default and needs no cata
 Messages with values use named fields, ``_("it has {count} layers").format(count=n)``, so
 that a translation may put the values in another order.
 
+The grader's own messages (the hidden checks', the sandbox's) are in a catalogue of their
+own, ``course_lib/autograder/locale/<language>/LC_MESSAGES/course_grader.mo``, read through
+:func:`domain_translator`, so that the students' package carries only its own messages; one
+:func:`use_language` or :func:`speaking` sets the language of both.
+
 Maintainers update the catalogues with Babel (``make messages``): ``pybabel extract`` finds
-the messages, ``pybabel update`` adds new ones to each ``.po`` file, a translator fills
-them in, and ``pybabel compile`` writes the ``.mo`` files the students' package ships.
+the messages of each package, ``pybabel update`` adds new ones to each ``.po`` file, a
+translator fills them in, and ``pybabel compile`` writes the ``.mo`` files that are shipped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gettext
+import logging
+import reprlib
+from collections.abc import Mapping
 from pathlib import Path
 
 DOMAIN = "course_lib"
@@ -25,6 +33,7 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "nl": "Nederlands"}
 
+_log = logging.getLogger(__name__)
 _translations: gettext.NullTranslations = gettext.NullTranslations()
 _language = DEFAULT_LANGUAGE
 
@@ -46,7 +55,7 @@ def speaking(language: str):
     """Write the messages in ``language`` (English if the course does not have it) for the
     duration of a ``with`` block: the grader, which grades notebooks of either language."""
     before = _language
-    use_language(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    use_language(language if _is_known(language) else DEFAULT_LANGUAGE)
     try:
         yield
     finally:
@@ -56,6 +65,25 @@ def speaking(language: str):
 def current_language() -> str:
     """The language the checks write in now."""
     return _language
+
+
+def domain_translator(domain: str, locale_dir: Path):
+    """A ``_`` for the catalogue ``domain`` in ``locale_dir``, in the language chosen here.
+
+    The grader keeps its own messages in a catalogue of its own, which students never
+    receive; its ``_`` follows :func:`use_language` and :func:`speaking` like this module's,
+    and a language without that catalogue falls back to English rather than stop a check.
+    """
+    loaded: dict[str, gettext.NullTranslations] = {}
+
+    def translate(message: str) -> str:
+        """``message`` in the current language (English when it has no translation)."""
+        if _language not in loaded:
+            loaded[_language] = gettext.NullTranslations() if _language == DEFAULT_LANGUAGE \
+                else gettext.translation(domain, locale_dir, languages=[_language], fallback=True)
+        return loaded[_language].gettext(message)
+
+    return translate
 
 
 def _(message: str) -> str:
@@ -70,6 +98,31 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 def notebook_language(notebook) -> str:
     """The language a notebook's metadata names (``metadata.course_lib.language``), or the
-    default: a notebook without it, or with a language the course does not have, is English."""
-    language = ((notebook.get("metadata") or {}).get("course_lib") or {}).get("language")
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    default: a notebook without it is English.
+
+    Whatever else the metadata holds there (a list, a number, null, a language the course
+    does not have, ``course_lib`` as a string) also gives English, with a warning in the
+    log that says what was found: a student's notebook is graded whatever its metadata says.
+    """
+    value, path = notebook, []
+    for key in ("metadata", "course_lib", "language"):
+        if not isinstance(value, Mapping):
+            _log.warning("%s is %s, not an object: its messages are in English.",
+                         "The notebook's " + ".".join(path) if path else "The notebook",
+                         reprlib.repr(value))
+            return DEFAULT_LANGUAGE
+        if key not in value:
+            return DEFAULT_LANGUAGE
+        value = value[key]
+        path.append(key)
+    if _is_known(value):
+        return value
+    known = ", ".join(f'"{code}" ({name})' for code, name in LANGUAGES.items())
+    _log.warning("The notebook's %s is %s, not one of %s: its messages are in English.",
+                 ".".join(path), reprlib.repr(value), known)
+    return DEFAULT_LANGUAGE
+
+
+def _is_known(language) -> bool:
+    """Whether ``language`` is the code of a language the course has (any value may come)."""
+    return isinstance(language, str) and language in LANGUAGES

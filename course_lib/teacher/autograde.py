@@ -4,7 +4,10 @@ One gradebook, one writer. :mod:`~course_lib.teacher.plan` decides who is graded
 many workers; with one worker each submission is graded in place, otherwise the workers
 (:mod:`~course_lib.teacher.workers`, threads here or the machines of a Dask cluster,
 :mod:`~course_lib.teacher.cluster`) grade in scratch copies and bring back the graded
-notebook. The coordinator then records each result in the real course with a second
+notebook. The coordinator accepts a result only if it is sealed with the secret token of
+the task it sent for that student (:mod:`~course_lib.teacher.seals`); anything else is
+refused and the student counts as not graded. It then records each result in the real
+course with a second
 ``nbgrader autograde`` that replays the worker's graded notebook instead of running it
 (``GradeInSandbox.replay_folder``), so nbgrader itself writes the gradebook, one student at
 a time, and the scores are exactly those of grading in place. Progress is reported as it
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from course_lib.autograder.sandbox import course_lib_conflict
 from course_lib.teacher import records
+from course_lib.teacher.certificates import default_folder
 from course_lib.teacher.course import (
     ASSIGNMENT,
     CourseError,
@@ -34,6 +38,7 @@ from course_lib.teacher.course import (
 )
 from course_lib.teacher.plan import plan
 from course_lib.teacher.progress import Progress
+from course_lib.teacher.seals import new_token, refusal
 from course_lib.teacher.workers import (
     WorkerResult,
     grade_packed,
@@ -49,32 +54,47 @@ RESULTS = ".grading-results"  # in the course folder: graded notebooks waiting t
 def autograde(course_dir: Path, students: list[str] | None = None, *,
               assignment: str = ASSIGNMENT, workers: int | None = 1, force: bool = True,
               unsandboxed: bool = False, report=print,
-              scheduler: str | None = None) -> list[GradingOutcome]:
-    """Grade the class; report progress; return one outcome per student graded now.
+              scheduler: str | None = None, certificates: Path | None = None,
+              insecure_plain_tcp: bool = False) -> list[GradingOutcome]:
+    """Grade the class; report progress; return one outcome per student graded now, and a
+    failed one per id refused (a folder in ``submitted/`` that cannot be a student id).
 
     Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
     knowingly; each student's grading record then says so. ``scheduler``: the address of a
-    Dask scheduler (``tcp://HOST:8786``) whose workers grade the submissions; ``workers``
-    is then how many are sent at once. A failure is reported and the rest go on.
+    Dask scheduler (``tls://HOST:8786``) whose workers grade the submissions, reached with
+    the certificates in ``certificates`` (default: the course's); ``workers`` is then how
+    many are sent at once. A plain ``tcp://`` scheduler is refused unless
+    ``insecure_plain_tcp``. A failure is reported and the rest go on.
     """
     course_dir = require_course(course_dir)
     _require_one_course_lib(course_dir)
+    cluster = None
+    if scheduler:
+        from course_lib.teacher.cluster import open_cluster
+
+        cluster = open_cluster(scheduler, certificates or default_folder(course_dir),
+                               insecure_plain_tcp)
     students = students or submitted_students(course_dir, assignment)
     if not students:
         raise CourseError(f"No submissions found in {course_dir / 'submitted'}/*/"
                           f"{assignment}. Run `course collect` first.")
     extra = sandbox_arguments(unsandboxed, report)
     the_plan = plan(course_dir, students, assignment, workers, force)
-    if scheduler:
+    refused = [GradingOutcome(name, False, 0.0, reason)
+               for name, reason in the_plan.refused.items()]
+    for outcome in refused:
+        report(f"Not grading {outcome.student!r}: {outcome.message} If it is a folder in "
+               "submitted/, rename it to the student's id and grade again.")
+    if cluster:
         from course_lib.teacher.cluster import cluster_size
 
-        the_plan.workers = max(1, min(workers or cluster_size(scheduler),
+        the_plan.workers = max(1, min(workers or cluster_size(cluster),
                                       len(the_plan.students) or 1))
     if the_plan.skipped:
         report(f"Skipping {len(the_plan.skipped)} submission(s) graded before and unchanged "
                f"since ({', '.join(the_plan.skipped)}); --force grades them again.")
     if not the_plan.students:
-        return []
+        return refused
     report(f"Grading {len(the_plan.students)} submission(s) with {the_plan.workers} "
            + (f"task(s) at once on the Dask cluster at {scheduler}." if scheduler else
               f"worker(s), {the_plan.threads_per_worker} thread(s) each."))
@@ -83,7 +103,7 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
         # half-way grades it again next time.
         records.forget_grading_record(course_dir, student, assignment)
     progress = Progress(len(the_plan.students), report)
-    if the_plan.workers == 1 and not scheduler:
+    if the_plan.workers == 1 and not cluster:
         outcomes = []
         for student in the_plan.students:
             progress.started(student)
@@ -93,7 +113,8 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
             outcomes.append(outcome)
     else:
         outcomes = _grade_by_workers(course_dir, the_plan, assignment, extra, progress,
-                                     scheduler)
+                                     cluster)
+    outcomes = refused + outcomes
     progress.summary(outcomes)
     return outcomes
 
@@ -107,37 +128,38 @@ def _require_one_course_lib(course_dir: Path) -> None:
 
 
 @contextmanager
-def _executor(course_dir: Path, the_plan, assignment: str, scheduler: str | None):
+def _executor(course_dir: Path, the_plan, assignment: str, cluster):
     """The workers' executor, the packed course as they take it, and their environment."""
     course = pack_course(course_dir, assignment)
-    if scheduler:
+    if cluster:
         from course_lib.teacher.cluster import cluster_executor
 
-        with cluster_executor(scheduler, course) as (executor, shared):
+        with cluster_executor(cluster, course) as (executor, shared):
             yield executor, shared, None
     else:
         with local_executor(the_plan.workers) as executor:
             yield executor, course, thread_limits(the_plan.threads_per_worker)
 
 
-def _grade_by_workers(course_dir, the_plan, assignment, extra, progress, scheduler=None):
+def _grade_by_workers(course_dir, the_plan, assignment, extra, progress, cluster=None):
     """Grade on the workers; record each result as it comes back."""
     outcomes = []
-    with _executor(course_dir, the_plan, assignment, scheduler) as (executor, course,
-                                                                     environment):
+    with _executor(course_dir, the_plan, assignment, cluster) as (executor, course,
+                                                                   environment):
         running, waiting = {}, list(the_plan.students)
         while waiting or running:
             while waiting and len(running) < the_plan.workers:
                 student = waiting.pop(0)
                 progress.started(student)
+                token = new_token()
                 future = executor.submit(grade_packed, course,
                                          pack_submission(course_dir, student, assignment),
-                                         student, assignment, extra, environment)
-                running[future] = student
+                                         student, assignment, extra, environment, token=token)
+                running[future] = student, token
             done = wait(list(running), return_when=FIRST_COMPLETED).done
             for future in done:
-                student = running.pop(future)
-                outcome = _receive(course_dir, student, future)
+                student, token = running.pop(future)
+                outcome = _receive(course_dir, student, assignment, token, future)
                 # The coordinator alone writes the gradebook, one student at a time.
                 outcome = _record(course_dir, assignment, outcome, extra,
                                   graded_in_place=False)
@@ -146,13 +168,19 @@ def _grade_by_workers(course_dir, the_plan, assignment, extra, progress, schedul
     return outcomes
 
 
-def _receive(course_dir: Path, student: str, future) -> GradingOutcome:
-    """A worker's result as an outcome; its graded notebooks put where they are recorded."""
+def _receive(course_dir: Path, student: str, assignment: str, token: str,
+             future) -> GradingOutcome:
+    """A worker's result as an outcome; its graded notebooks put where they are recorded,
+    if it is the sealed answer to the task sent for ``student``."""
     try:
         result: WorkerResult = future.result()
     except Exception as error:  # noqa: BLE001 - a lost worker fails this student only
         return GradingOutcome(student, False, 0.0,
                               f"the worker failed: {type(error).__name__}: {error}")
+    refused = refusal(result, token, student, assignment)
+    if refused:
+        return GradingOutcome(student, False, 0.0,
+                              f"the worker's result was refused: {refused}")
     if result.ok:
         results = Path(course_dir) / RESULTS / student
         shutil.rmtree(results, ignore_errors=True)

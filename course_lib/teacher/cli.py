@@ -6,7 +6,8 @@
     course hub [status|stop|remove]  the classroom server (JupyterHub), see course hub -h
     course release                   the student version -> nbgrader's exchange
     course collect [ZIP_OR_FOLDER...]  the exchange, or platform downloads -> submitted/
-    course autograde [STUDENT...]    nbgrader autograde, one student at a time
+    course autograde [STUDENT...]    nbgrader autograde, several students at once
+    course cluster certificates      certificates for grading on several machines (Dask)
     course feedback                  nbgrader generate_feedback -> feedback/
     course return [--moodle|--canvas FILE]  grades and feedback back to the students
     course export [CSV]              nbgrader export -> grades.csv
@@ -90,18 +91,39 @@ def build_parser() -> argparse.ArgumentParser:
                               "(none: the submissions in nbgrader's exchange)")
     collect.set_defaults(run=_collect)
     grade = commands.add_parser("autograde", help="grade submissions, several at once")
-    grade.add_argument("students", nargs="*", help="only these students (default: all)")
+    grade.add_argument("students", nargs="*", type=_student_id,
+                       help="only these students (default: all)")
     grade.add_argument("--workers", type=int, default=None,
                        help="submissions graded at once (default: what this computer's cores "
                             "and memory allow)")
-    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
-                       help="grade on the Dask cluster of this scheduler (see README)")
+    grade.add_argument("--scheduler", default=None, metavar="tls://HOST:8786",
+                       help="grade on the Dask cluster of this scheduler, reached with the "
+                            "course's certificates (see course cluster certificates -h)")
+    grade.add_argument("--certificates", type=Path, default=None, metavar="FOLDER",
+                       help="the folder `course cluster certificates` made (default: "
+                            "cluster-certificates/ in the course folder)")
+    grade.add_argument("--insecure-plain-tcp", action="store_true",
+                       help="RISKY: accept a tcp:// scheduler; the answers, hidden tests and "
+                            "students' work then cross the network in clear, and any "
+                            "computer that reaches the scheduler can join and send grades")
     grade.add_argument("--force", action="store_true",
                        help="grade again submissions already graded and unchanged since")
     grade.add_argument("--unsandboxed", action="store_true",
                        help="grade even where the sandbox cannot run (student code then "
                             "runs with your rights)")
     grade.set_defaults(run=_autograde)
+    cluster = commands.add_parser(
+        "cluster", help="grading on several machines: the Dask cluster's certificates")
+    cluster.add_argument("action", choices=["certificates"],
+                         help="certificates: make (once) the certificates that let only "
+                              "your machines join the grading cluster, and print the "
+                              "scheduler's and the workers' commands")
+    cluster.add_argument("--folder", type=Path, default=None,
+                         help="where (default: cluster-certificates/ in the course folder)")
+    cluster.add_argument("--host", default=None,
+                         help="the scheduler's machine, as the workers reach it (default: "
+                              "this computer's name)")
+    cluster.set_defaults(run=_cluster)
     commands.add_parser("feedback", help="write feedback pages").set_defaults(run=_feedback)
     returning = commands.add_parser(
         "return", help="grades and feedback back to the students: the classroom server's "
@@ -257,13 +279,51 @@ def _collect(options) -> int:
     return 0
 
 
+def _student_id(text: str) -> str:
+    """A student id from the command line, refused before anything runs if it is unsafe."""
+    from course_lib.teacher.student_ids import check_student_id
+
+    try:
+        return check_student_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _autograde(options) -> int:
     from course_lib.teacher.autograde import autograde
 
     outcomes = autograde(options.course, options.students or None, assignment=options.assignment,
                          unsandboxed=options.unsandboxed, workers=options.workers,
-                         force=options.force, scheduler=options.scheduler)
+                         force=options.force, scheduler=options.scheduler,
+                         certificates=options.certificates,
+                         insecure_plain_tcp=options.insecure_plain_tcp)
     return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def _cluster(options) -> int:
+    import shlex
+    import socket
+
+    from course_lib.teacher import certificates as tls
+
+    folder = options.folder or tls.default_folder(options.course)
+    made, new = tls.make_certificates(folder)
+    host = options.host or socket.getfqdn()
+    address = f"tls://{host}:{tls.PORT}"
+    print(("Made" if new else "Using") + f" the grading cluster's certificates in "
+          f"{made.folder} (valid until {tls.expiry(made):%Y-%m-%d}; private keys readable "
+          "by you only: keep them so).\n"
+          f"\n1. On this computer, start the scheduler:\n"
+          f"   {shlex.join(tls.scheduler_command(made))}\n"
+          f"\n2. Copy the folder {made.worker_folder} to each grading machine (and to no "
+          "other: it lets a machine join the cluster), then, in the folder that holds it:\n"
+          f"   {shlex.join(tls.worker_command(address))}\n"
+          f"\n3. Grade:\n   course autograde --scheduler {address}"
+          + ("" if folder == tls.default_folder(options.course) else
+             f" --certificates {shlex.quote(str(made.folder))}")
+          + "\n\nA computer without these certificates cannot join; to replace them "
+          f"(a worker folder was lost), delete {made.folder} and run this again.")
+    return 0
 
 
 def _feedback(options) -> int:

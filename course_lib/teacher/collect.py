@@ -12,13 +12,16 @@ with the images handed in beside it in ``own_digits/``, and nbgrader's ``timesta
 with the time the notebook was handed in (its time in the download), so that the late
 penalties set in ``nbgrader_config.py`` apply. Who each student is on Moodle or Canvas is
 recorded for ``course return`` (:mod:`course_lib.teacher.platforms`). A file that is not
-a readable notebook is reported and skipped; the others are still collected.
+a readable notebook, or whose name cannot give a safe student id
+(:mod:`course_lib.teacher.student_ids`), is reported and skipped; the others are still
+collected.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +32,7 @@ import nbformat
 from course_lib.lesson.handwriting import DIGIT_SUFFIXES
 from course_lib.teacher import platforms
 from course_lib.teacher.course import step_folder
+from course_lib.teacher.student_ids import check_student_id
 
 TIMESTAMP_FILE = "timestamp.txt"  # nbgrader reads the submission time from it
 
@@ -46,7 +50,9 @@ class Collected:
 def student_id(path: PurePosixPath, assignment: str) -> str | None:
     """The student a handed-in file belongs to, from its folder or its file name.
 
-    Returns None when the path does not say, e.g. a bare ``mnist_cnn.ipynb``.
+    Returns None when the path does not say, e.g. a bare ``mnist_cnn.ipynb``; raises
+    ValueError, naming the id, when its name cannot be a safe student id (``*/``, ``../``,
+    ``-rf/``).
     """
     if len(path.parts) > 1:
         owner = path.parts[0]
@@ -56,8 +62,16 @@ def student_id(path: PurePosixPath, assignment: str) -> str | None:
         return None
     # Platforms add numbers and markers after the name: keep the name itself.
     name = re.split(r"_\d|_assignsubmission|_late", owner, maxsplit=1)[0]
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or None
+    if len(path.parts) == 1 or name != owner:
+        # A platform's name for the student (Moodle's full name, Canvas' condensed one).
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        return check_student_id(slug) if slug else None
+    # A folder or a zip named by the teacher or the student: that name is the id, written
+    # in lowercase, spaces as '-', accents left off (zoë -> zoe); anything else that
+    # cannot be in an id is refused, not changed into another student's name.
+    plain = "".join(c for c in unicodedata.normalize("NFKD", owner.strip())
+                    if not unicodedata.combining(c))
+    return check_student_id(re.sub(r"\s+", "-", plain.lower()))
 
 
 def _entries(source: Path):
@@ -107,7 +121,12 @@ def collect(sources: list[Path], course_dir: Path, assignment: str) -> Collected
         for path, data, when in _entries(Path(source)):
             if SKIP.search(str(path)):
                 continue
-            student = student_id(path, assignment)
+            try:
+                student = student_id(path, assignment)
+            except ValueError as error:
+                result.skipped.append(f"{path}: {error} Rename that folder or zip file "
+                                      "to the student's id and collect again.")
+                continue
             suffix = path.suffix.lower()
             if suffix == ".zip":
                 result.skipped.append(f"{path}: not a readable zip file")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.lesson.constants import QUIET_TENSORFLOW
+from course_lib.teacher.student_ids import check_student_id
 
 ASSIGNMENT = "mnist_cnn"
 STUDENT_TIMEOUT_SECONDS = 45 * 60  # a whole submission; cells have their own 10-minute limit
@@ -147,6 +148,11 @@ def autograde_one(course_dir: Path, student: str, assignment: str, extra: list[s
     """One ``nbgrader autograde`` run for one student; its outcome, never an exception."""
     started = time.perf_counter()
     try:
+        # nbgrader reads --student as a pattern: '*' would grade the whole class.
+        check_student_id(student)
+    except ValueError as error:
+        return GradingOutcome(student, False, 0.0, f"not graded: {error}")
+    try:
         done = nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
                         *extra, timeout=STUDENT_TIMEOUT_SECONDS, environment=environment)
         ok, message = done.returncode == 0, "" if done.returncode == 0 else output_tail(done, 8)
@@ -160,10 +166,22 @@ def release(course_dir: Path, assignment: str = ASSIGNMENT) -> None:
     checked(course_dir, "release_assignment", assignment, "--force")
 
 
-def collect_from_exchange(course_dir: Path, assignment: str = ASSIGNMENT) -> list[str]:
+def collect_from_exchange(course_dir: Path, assignment: str = ASSIGNMENT,
+                          report=print) -> list[str]:
     """Take the submissions handed in through nbgrader's exchange (the latest of each
-    student) into ``submitted/``; return who has a submission now."""
-    checked(course_dir, "collect", assignment, "--update")
+    student) into ``submitted/``; return who has a submission now.
+
+    A submission under a name that cannot be a student id stays in the exchange, and
+    ``report`` is told which and why.
+    """
+    from course_lib.teacher.exchange_collect import COLLECTOR, REFUSED
+
+    # Named here too, so that a course whose settings predate the checked collector is safe.
+    done = checked(course_dir, "collect", assignment, "--update",
+                   f"--ExchangeFactory.collect={COLLECTOR}")
+    for line in (done.stdout + done.stderr).splitlines():
+        if REFUSED in line:
+            report("skipped " + line[line.index(REFUSED):])
     return submitted_students(course_dir, assignment)
 
 

@@ -30,7 +30,6 @@ import grp
 import json
 import os
 import pwd
-import re
 import secrets
 import shutil
 import signal
@@ -42,6 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
+from course_lib.teacher.student_ids import check_student_id
 
 STATE_DIR = Path("/srv/mnist-course")
 def _nbgrader_exchange() -> Path:
@@ -52,7 +52,6 @@ def _nbgrader_exchange() -> Path:
 
 EXCHANGE = _nbgrader_exchange()  # nbgrader's own default Exchange.root: no setting needed
 PROXY_PACKAGE = "configurable-http-proxy@4"
-USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -85,7 +84,7 @@ class Member:
 def read_class_list(path: Path) -> list[Member]:
     """The students of a class list: a CSV with a column ``id`` (the same ids as the
     gradebook's, which become the account names) and ``name`` (or ``first_name`` and
-    ``last_name``). A row that cannot be an account is refused by name."""
+    ``last_name``). A row whose id cannot be an account is refused by line and id."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -102,10 +101,12 @@ def read_class_list(path: Path) -> list[Member]:
         student = (row.get("id") or "").strip()
         name = (row.get("name") or " ".join(
             filter(None, [row.get("first_name"), row.get("last_name")])) or student).strip()
-        if not USER_NAME.match(student):
-            raise CourseError(f"Line {number} of {path.name}: {student!r} cannot be an "
-                              "account name: use lowercase letters, digits, - and _, "
-                              "starting with a letter (at most 32).")
+        try:
+            # The id becomes a system account, a home folder and nbgrader's --student.
+            check_student_id(student, account=True)
+        except ValueError as error:
+            raise CourseError(f"Line {number} of {path.name}: {error} Correct that line "
+                              "of the class list and run `course hub` again.") from None
         if student in seen:
             raise CourseError(f"Line {number} of {path.name}: {student} is there twice.")
         seen.add(student)
@@ -162,9 +163,13 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
     _require_root_on_linux()
     course_dir = require_course(course_dir).resolve()
     members = read_class_list(class_list)
-    if not USER_NAME.match(teacher) or teacher in {m.id for m in members}:
-        raise CourseError(f"The teacher's account {teacher!r} must be a valid account name "
-                          "that is not a student's.")
+    try:
+        check_student_id(teacher, account=True)
+    except ValueError as error:
+        raise CourseError(f"The teacher's account (--teacher): {error}") from None
+    if teacher in {m.id for m in members}:
+        raise CourseError(f"The teacher's account {teacher!r} is also a student's in the "
+                          "class list: choose another with --teacher.")
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o711)  # the students' environment inside is readable, the rest root's
     previous = load_settings(state)

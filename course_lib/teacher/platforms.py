@@ -15,7 +15,8 @@ download itself, never be guessed later from names:
   file to that student's submission.
 
 ``course collect`` writes a :class:`PlatformRecord` per student it recognises into
-``platform-records.json`` in the course folder; ``course return`` reads them.
+``platform-records.json`` in the course folder; ``course return`` reads them, and refuses
+a file (edited by hand, say) with a student id that is not a safe one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+
+from course_lib.teacher.course import CourseError
+from course_lib.teacher.student_ids import check_student_id
 
 RECORDS_FILE = "platform-records.json"
 MOODLE, CANVAS = "moodle", "canvas"
@@ -78,8 +82,16 @@ def load(course_dir: Path) -> dict[str, PlatformRecord]:
     path = Path(course_dir) / RECORDS_FILE
     if not path.is_file():
         return {}
-    return {student: PlatformRecord(**data)
-            for student, data in json.loads(path.read_text(encoding="utf-8")).items()}
+    records = {student: PlatformRecord(**data)
+               for student, data in json.loads(path.read_text(encoding="utf-8")).items()}
+    for student, record in records.items():
+        try:
+            check_student_id(student)
+            check_student_id(record.student)
+        except ValueError as error:
+            raise CourseError(f"{path}: {error} Correct or delete that student's entry, or "
+                              "delete the file and run `course collect` again.") from None
+    return records
 
 
 def save(course_dir: Path, records: dict[str, PlatformRecord]) -> Path:

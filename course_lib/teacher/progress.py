@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 
+from course_lib.teacher.student_ids import is_student_id
+
 
 class Progress:
     """Progress lines a teacher can read: done, running, failed, time left.
@@ -75,6 +77,7 @@ class Progress:
         for outcome in failed:
             reason = (outcome.message.strip().splitlines() or ["no message"])[-1]
             self.report(f"  not graded: {outcome.student}: {reason}")
-        if failed:
-            self.report("Retry just these: course autograde --force "
-                        + " ".join(o.student for o in failed))
+        # A refused id cannot be graded again as it is: its folder needs a new name first.
+        retry = [o.student for o in failed if is_student_id(o.student)]
+        if retry:
+            self.report("Retry just these: course autograde --force " + " ".join(retry))

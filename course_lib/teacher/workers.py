@@ -6,7 +6,8 @@ same on a thread here (:func:`local_executor`) as on a machine of a Dask cluster
 (:mod:`course_lib.teacher.cluster`): the two executors are interchangeable
 ``concurrent.futures`` executors. The worker runs the full, sandboxed ``nbgrader
 autograde`` against a gradebook of its own; only the coordinator
-(:mod:`course_lib.teacher.autograde`) writes the course's gradebook.
+(:mod:`course_lib.teacher.autograde`) writes the course's gradebook, and only results sealed
+with the secret token of a task it sent (:mod:`course_lib.teacher.seals`).
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ from course_lib.teacher.course import (
     output_tail,
     step_folder,
 )
+from course_lib.teacher.seals import seal
 
 
 @dataclass
 class WorkerResult:
-    """What a worker brings back for one submission."""
+    """What a worker brings back for one submission, sealed with its task's token."""
 
+    student: str
+    assignment: str
     ok: bool
     message: str
     seconds: float
     notebooks: dict[str, bytes] = field(default_factory=dict)  # name -> graded notebook
+    seal: str = ""
 
 
 def local_executor(workers: int) -> ThreadPoolExecutor:
@@ -71,24 +76,30 @@ def pack_submission(course_dir: Path, student: str, assignment: str) -> dict[str
 
 
 def grade_packed(course: dict, submission: dict, student: str, assignment: str,
-                 extra: list[str], environment: dict | None = None) -> WorkerResult:
+                 extra: list[str], environment: dict | None = None, *,
+                 token: str) -> WorkerResult:
     """A worker's task, here or on a cluster machine: grade one packed submission.
 
     Builds a scratch course from the packed files (with its own gradebook), runs the
-    sandboxed ``nbgrader autograde`` and returns the outcome and the graded notebook(s).
+    sandboxed ``nbgrader autograde`` and returns the outcome and the graded notebook(s),
+    sealed with the task's ``token``.
     """
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-worker-") as scratch:
         copy = Path(scratch) / "course"
         unpack(course, copy)
         unpack(submission, step_folder(copy, "submitted", student, assignment))
-        outcome = autograde_one(copy, student, assignment, [*extra, sqlite_here(copy)],
+        # The coordinator replays these outputs on the submission as handed in, which must
+        # match cell for cell, and makes that notebook inert itself: not inert here.
+        outcome = autograde_one(copy, student, assignment,
+                                [*extra, sqlite_here(copy), "--MakeInert.enabled=False"],
                                 environment or worker_thread_limits())
         graded = step_folder(copy, "autograded", student, assignment)
         notebooks = {p.name: p.read_bytes() for p in graded.glob("*.ipynb")} \
             if outcome.ok else {}
-    return WorkerResult(outcome.ok, outcome.message, time.perf_counter() - started,
-                        notebooks)
+    return WorkerResult(student, assignment, outcome.ok, outcome.message,
+                        time.perf_counter() - started, notebooks,
+                        seal(token, student, assignment, outcome.ok, notebooks))
 
 
 def unpack(files: dict[str, bytes], folder: Path) -> None:

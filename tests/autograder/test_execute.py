@@ -100,3 +100,22 @@ def test_a_replay_of_another_version_of_the_notebook_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="of another version of this notebook"):
         step.preprocess(new_notebook(cells=[new_code_cell("x = 3")]),
                         {"unique_key": "lesson", "metadata": {"path": str(tmp_path)}})
+
+
+def test_a_notebook_full_of_output_is_cut_as_a_whole(run):
+    """Is output capped for the whole notebook, not only per cell, and is the cut said once
+    in each cell it reaches?"""
+    shout = "from IPython.display import HTML, display\n" \
+            "for _ in range(4):\n    display(HTML('<p>' + 'x' * 200_000 + '</p>'))\n"
+    graded = run([new_code_cell(shout), new_code_cell(shout), new_code_cell(shout),
+                  new_code_cell("print('still running')")],
+                 output_cell_mb=1, output_total_mb=1)
+    kept = [sum(len(str(o)) for o in cell.outputs) for cell in graded.cells]
+    assert sum(kept) <= 1024 * 1024 + 4 * 200
+    assert len(graded.cells[0].outputs) == 4  # 800 KB: within both limits
+    cut = [o for cell in graded.cells for o in cell.outputs
+           if o.get("text", "").strip().startswith("[output cut")]
+    assert [o.text.strip() for o in cut] == [
+        "[output cut: this notebook's outputs passed 1 MB]"] * 2
+    # A small output still fits, and the notebook ran to its end.
+    assert graded.cells[3].outputs[0].text == "still running\n"

@@ -1,5 +1,6 @@
 """The checks' messages in the student's language: complete catalogues, fields kept, the
-compiled catalogue in step, Dutch when the notebook asks for it, English otherwise."""
+compiled catalogues in step, Dutch when the notebook asks for it, English otherwise; the
+students' catalogue with the students' library's messages, the grader's with its own."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from course_lib.autograder import language as grader_language
 from course_lib.autograder.handover import CellToCheck, CheckRequest, HandedOver
 from course_lib.lesson import checks
+from course_lib.lesson import language as lesson_language
 from course_lib.lesson.language import (
     LANGUAGES,
-    LOCALE_DIR,
     current_language,
     notebook_language,
     use_language,
@@ -23,6 +25,12 @@ from course_lib.lesson.language import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
+# Each catalogue: where it lives, the package whose messages it holds, and how many at least.
+CATALOGUES = {
+    lesson_language.DOMAIN: (lesson_language.LOCALE_DIR, "lesson", 90),
+    grader_language.DOMAIN: (grader_language.LOCALE_DIR, "autograder", 25),
+}
+EACH = [(language, domain) for language in TRANSLATED for domain in CATALOGUES]
 
 
 @pytest.fixture(autouse=True)
@@ -31,19 +39,19 @@ def english_afterwards():
     use_language("en")
 
 
-def catalogue(language: str):
-    with open(LOCALE_DIR / language / "LC_MESSAGES" / "course_lib.po", "rb") as handle:
+def catalogue_file(language: str, domain: str, suffix: str = ".po") -> Path:
+    return CATALOGUES[domain][0] / language / "LC_MESSAGES" / f"{domain}{suffix}"
+
+
+def catalogue(language: str, domain: str = lesson_language.DOMAIN):
+    with open(catalogue_file(language, domain), "rb") as handle:
         return read_po(handle)
 
 
-def messages_in_code() -> set[str]:
-    """Every message the checks wrap in _(), as Babel's extractor finds them."""
-    found = set()
-    for package in ("lesson", "autograder"):
-        for _file, _line, message, _comments, _context in extract_from_dir(
-                ROOT / "course_lib" / package):
-            found.add(message)
-    return found
+def messages_in_code(package: str) -> set[str]:
+    """Every message a package's code wraps in _(), as Babel's extractor finds them."""
+    return {message for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "course_lib" / package)}
 
 
 def fields(text: str) -> list[tuple[str, str]]:
@@ -52,31 +60,50 @@ def fields(text: str) -> list[tuple[str, str]]:
                   if name is not None)
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_every_message_of_the_checks_has_a_current_translation(language):
-    """A message added or changed in the code without a translation fails here, by name."""
-    translated = {m.id: m for m in catalogue(language) if m.id}
-    in_code = messages_in_code()
-    assert len(in_code) > 90
+@pytest.mark.parametrize(("language", "domain"), EACH)
+def test_every_message_of_the_checks_has_a_current_translation(language, domain):
+    """Is every message of the package's code translated in its own catalogue, and nothing
+    else? A message added or changed without a translation fails here, by name."""
+    _locale, package, at_least = CATALOGUES[domain]
+    translated = {m.id: m for m in catalogue(language, domain) if m.id}
+    in_code = messages_in_code(package)
+    assert len(in_code) > at_least
     untranslated = sorted(m for m in in_code if m not in translated
                           or not translated[m].string or translated[m].fuzzy)
     assert not untranslated, f"run `make messages` and translate: {untranslated[:5]}"
     assert not sorted(set(translated) - in_code), "the catalogue holds messages no longer used"
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_translations_keep_every_field_of_the_english_message(language):
+@pytest.mark.parametrize(("language", "domain"), EACH)
+def test_translations_keep_every_field_of_the_english_message(language, domain):
     """A translation that drops or renames {value} would break the check that formats it."""
-    different = [m.id for m in catalogue(language) if m.id and fields(m.id) != fields(m.string)]
+    different = [m.id for m in catalogue(language, domain)
+                 if m.id and fields(m.id) != fields(m.string)]
     assert not different
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_the_compiled_catalogue_is_in_step_with_its_source(language):
-    """The .mo the students' package ships says what the .po says (`make messages`)."""
-    with open(LOCALE_DIR / language / "LC_MESSAGES" / "course_lib.mo", "rb") as handle:
+@pytest.mark.parametrize(("language", "domain"), EACH)
+def test_the_compiled_catalogue_is_in_step_with_its_source(language, domain):
+    """Does the .mo that is shipped say what the .po says (`make messages`)?"""
+    with open(catalogue_file(language, domain, ".mo"), "rb") as handle:
         compiled = {m.id: m.string for m in read_mo(handle) if m.id}
-    assert compiled == {m.id: m.string for m in catalogue(language) if m.id}
+    assert compiled == {m.id: m.string for m in catalogue(language, domain) if m.id}
+
+
+def test_a_hidden_check_speaks_dutch_from_the_graders_own_catalogue():
+    """Does a hidden check's message come in Dutch, from the grader's catalogue, when the
+    grader speaks Dutch, and in English again afterwards?"""
+    from course_lib.autograder.checks import check_identified_digits, lesson_example_labels
+    from course_lib.lesson.language import speaking
+
+    truth = lesson_example_labels()
+    wrong = ((truth[4] + 1) % 10, truth[100])
+    with speaking("nl"), pytest.raises(AssertionError) as dutch:
+        check_identified_digits(*wrong)
+    assert str(dutch.value) == (f"Niet helemaal: voorbeeld 4 toont een {truth[4]}, geen "
+                                f"{wrong[0]}. Bekijk de afbeeldingen nog eens.")
+    with pytest.raises(AssertionError, match="^Not quite: example 4 shows a"):
+        check_identified_digits(*wrong)
 
 
 def test_a_check_speaks_dutch_when_the_notebook_asks():

@@ -9,16 +9,17 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from helpers.course import NOTEBOOK, cell_scores, new_course
+from helpers.dask_cluster import DaskCluster
 from helpers.submissions import hand_in, weak_work, wrong_work
 
 from course_lib.autograder.sandbox import sandbox_available
 from course_lib.teacher import course as teacher
 from course_lib.teacher import records
 from course_lib.teacher.autograde import RESULTS, autograde
+from course_lib.teacher.certificates import default_folder, make_certificates
 from course_lib.teacher.plan import default_workers
 from course_lib.teacher.progress import Progress
 
@@ -58,64 +59,33 @@ def two_ways(tmp_path_factory):
             "lines": lines, "parallel_lines": parallel_lines}
 
 
-class DaskCluster:
-    """`dask scheduler` and two `dask worker`s on the loopback address, stopped at the end."""
-
-    def __init__(self, folder):
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.address = f"tcp://127.0.0.1:{port}"
-        dask = str(Path(sys.executable).parent / "dask")
-        self.processes = [subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=folder, start_new_session=True)]
-        for number in range(2):
-            self.processes.append(subprocess.Popen(
-                [dask, "worker", self.address, "--nthreads", "1", "--no-dashboard",
-                 "--name", f"lab-{number}", "--local-directory", str(folder / f"w{number}")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
-                start_new_session=True))
-        from distributed import Client
-
-        with Client(self.address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-
-    def stop(self):
-        for process in reversed(self.processes):
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def on_cluster(two_ways, tmp_path_factory):
-    """The same class graded on a Dask cluster of two workers."""
+    """The same class graded on a Dask cluster of two workers, over TLS with the course's
+    certificates."""
     folder = tmp_path_factory.mktemp("cluster")
     three = folder / "three"
     shutil.copytree(two_ways["one"] / "source", three / "source")
     shutil.copy(two_ways["one"] / "nbgrader_config.py", three)
     teacher.generate(three)
     shutil.copytree(two_ways["one"] / "submitted", three / "submitted")
-    cluster = DaskCluster(folder)
+    certificates, _ = make_certificates(default_folder(three))
+    cluster = DaskCluster(folder, certificates)
     try:
+        for number in range(2):
+            cluster.start_worker(f"lab-{number}")
+        cluster.wait_for_workers(2)
         lines = []
         outcomes = autograde(three, STUDENTS, scheduler=cluster.address, workers=None,
-                                     report=lines.append)
+                             report=lines.append)
     finally:
         cluster.stop()
     return {"course": three, "outcomes": outcomes, "lines": lines}
 
 
 def test_a_dask_cluster_gives_the_scores_of_one_machine(two_ways, on_cluster):
-    """Graded by two Dask workers: the same scores as one worker in place."""
-    assert "2 task(s) at once on the Dask cluster" in on_cluster["lines"][0]
+    """Graded by two Dask workers over TLS: the same scores as one worker in place."""
+    assert "2 task(s) at once on the Dask cluster at tls://" in on_cluster["lines"][0]
     assert {o.student: o.ok for o in on_cluster["outcomes"]} == {
         "broken": False, "weak": True, "wrong": True}
     assert all_scores(on_cluster["course"]) == all_scores(two_ways["two"])

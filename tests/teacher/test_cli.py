@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from helpers.mnist import tiny_mnist, write_idx_folder
 
 from course_lib.lesson.data import load_mnist
 from course_lib.teacher.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_import_makes_the_copy_the_course_uses(tmp_path, isolated_data, capsys):
@@ -52,30 +48,3 @@ def test_fetch_offline_fails_with_advice(monkeypatch, capsys):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     assert main(["data", "fetch"]) == 1
     assert "course data import PATH" in capsys.readouterr().err
-
-
-def test_students_package_holds_no_answer_and_no_hidden_test(tmp_path):
-    """The wheel for students: no notebook, no model answer, no hidden test."""
-    import re
-    import zipfile
-
-    import nbformat
-
-    assert main(["package", "--into", str(tmp_path)]) == 0
-    [wheel] = tmp_path.glob("*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        texts = {name: archive.read(name).decode() for name in archive.namelist()
-                 if not name.endswith(".mo")}  # the catalogues: the checks' messages
-    assert "course_lib/lesson/checks.py" in texts and "course_lib/lesson/recipe.py" in texts
-    source = nbformat.read(ROOT / "source" / "mnist_cnn" / "mnist_cnn.ipynb", as_version=4)
-    secrets = []
-    for cell in source.cells:
-        for region in re.findall(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END",
-                                 cell.source, re.DOTALL):
-            secrets.append(region.strip())
-            secrets += [line.strip() for line in region.splitlines()
-                        if line.strip().startswith(("layers.", "tuned_model", "model ="))]
-    assert len(secrets) > 20
-    for name, text in texts.items():
-        for secret in secrets:
-            assert secret not in text, f"{name} holds {secret!r}"

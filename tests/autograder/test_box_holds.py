@@ -1,0 +1,203 @@
+"""Does the sandbox hold whoever starts it: root, or an ordinary account?
+
+Each attempt runs in a real bubblewrap sandbox made by :class:`course_lib.autograder.
+sandbox.Box`, once as root (this test's account) and once as a throw-away system account
+the test makes and removes. The account runs Debian's Python with a copy of course_lib
+(nothing here needs TensorFlow), so it needs no access to this checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from course_lib.autograder import sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "course-box-test"
+RUNUSER = shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin:/bin") or "runuser"
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+pytestmark = pytest.mark.skipif(not sandbox.sandbox_available(), reason="needs bubblewrap")
+
+# What a hostile notebook cell tries, one line of JSON per attempt.
+ATTEMPTS = r'''
+import ctypes, errno, json, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+def said(name, result):
+    print(json.dumps([name, result]), flush=True)
+def call(name, number, *args):
+    ctypes.set_errno(0)
+    value = libc.syscall(number, *args)
+    said(name, "ok" if value >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines()
+              if ":\t" in line)
+said("CapEff", status["CapEff"].strip())
+said("CapBnd", status["CapBnd"].strip())
+said("uid", os.getuid())
+# The classic escape: a handle to inode 2 (the root folder of the file system that /usr is
+# on), opened through the bound /usr. Needs CAP_DAC_READ_SEARCH; refused by the filter too.
+X86 = os.uname().machine == "x86_64"
+NAME_TO_HANDLE, OPEN_BY_HANDLE = (303, 304) if X86 else (264, 265)
+handle = ctypes.create_string_buffer(struct.pack("=Ii", 8, 1) + struct.pack("=Q", 2))
+mount_id = ctypes.c_int()
+usr = os.open("/usr", os.O_RDONLY)
+call("name_to_handle_at", NAME_TO_HANDLE, usr, b"/usr", handle, ctypes.byref(mount_id), 0)
+handle = ctypes.create_string_buffer(struct.pack("=Ii", 8, 1) + struct.pack("=Q", 2))
+ctypes.set_errno(0)
+opened = libc.syscall(OPEN_BY_HANDLE, usr, handle, os.O_RDONLY | os.O_DIRECTORY)
+if opened >= 0:
+    said("open_by_handle_at", "ESCAPED: " + " ".join(sorted(os.listdir(opened))[:20]))
+else:
+    said("open_by_handle_at", errno.errorcode.get(ctypes.get_errno(), "?"))
+call("unshare", 272 if X86 else 97, 0)
+call("keyctl", 250 if X86 else 219, 0, -4, 0)  # KEYCTL_GET_KEYRING_ID of the user keyring
+call("ptrace", 101 if X86 else 117, 0, 0, 0, 0)  # PTRACE_TRACEME
+call("mount", 165 if X86 else 40, b"none", b"/tmp", b"tmpfs", 0, 0)
+def fill(path, megabytes):
+    try:
+        with open(path, "wb") as handle:
+            for _ in range(megabytes):
+                handle.write(b"x" * 1024 * 1024)
+        said("fill " + path, "FILLED")
+    except OSError as error:
+        said("fill " + path, errno.errorcode.get(error.errno, "?"))
+fill("/dev/hog", 1)
+fill("/dev/shm/hog", 200)
+fill("/run/kernel/hog", 50)
+'''
+
+# Threads held by one sandbox, then counted again by the next.
+HOLD_THREADS = r'''
+import sys, threading, time
+started = 0
+stop = threading.Event()
+try:
+    for _ in range(int(sys.argv[1])):
+        threading.Thread(target=stop.wait, daemon=True).start()
+        started += 1
+except RuntimeError:
+    pass
+print(started, flush=True)
+time.sleep(float(sys.argv[2]))
+'''
+
+
+def run_as(user: str | None, script: str, *, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run ``script`` with Debian's Python as ``user`` (None: as this test's account)."""
+    prefix = [] if user is None else [RUNUSER, "-u", user, "--"]
+    return subprocess.run([*prefix, DEBIAN_PYTHON, "-c", script], capture_output=True,
+                          text=True, timeout=timeout, check=False, cwd="/",
+                          env=account_environment())
+
+
+def account_environment() -> dict[str, str]:
+    """Debian's Python finds the copy of course_lib; the data is a stand-in file."""
+    return {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(COPY.path),
+            "COURSE_MNIST_PATH": str(COPY.path / "mnist.npz")}
+
+
+class COPY:
+    """A copy of course_lib every account can read (set up by the ``place`` fixture)."""
+
+    path: Path = Path()
+
+
+@pytest.fixture(scope="module")
+def place():
+    """A world-readable copy of course_lib, and the throw-away account."""
+    if os.geteuid() != 0:
+        pytest.skip("makes a system account: needs root")
+    if not Path(DEBIAN_PYTHON).exists():
+        pytest.skip("needs the system's Python")
+    folder = Path(tempfile.mkdtemp(prefix="course-box-"))
+    folder.chmod(0o755)
+    shutil.copytree(ROOT / "course_lib", folder / "course_lib",
+                    ignore=shutil.ignore_patterns("__pycache__", "teacher"))
+    (folder / "mnist.npz").write_bytes(b"stand-in")
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    COPY.path = folder
+    try:
+        pwd.getpwnam(ACCOUNT)
+        pytest.fail(f"An account {ACCOUNT} exists already: this test makes its own.")
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd", path="/usr/sbin:/sbin") or "useradd"
+    subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    ACCOUNT], check=True)
+    try:
+        yield folder
+    finally:
+        userdel = shutil.which("userdel", path="/usr/sbin:/sbin") or "userdel"
+        subprocess.run([userdel, ACCOUNT], check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def in_box(program: str, *arguments: str, processes: int = 512) -> str:
+    """A script that runs ``program`` in a fresh Box and prints what it printed."""
+    return textwrap.dedent(f"""
+        import os, subprocess, sys
+        from course_lib.autograder.limits import Limits
+        from course_lib.autograder.sandbox import Box
+        box = Box(limits=Limits(processes={processes}, tmp_size_mb=64), sockets=True,
+                  environment={{"PYTHONPATH": os.environ["PYTHONPATH"]}})
+        try:
+            done = subprocess.run(box.command([sys.executable, "-c", {program!r},
+                                               *{list(arguments)!r}]),
+                                  capture_output=True, text=True, timeout=150,
+                                  pass_fds=box.pass_fds, preexec_fn=box.preexec())
+        finally:
+            box.close()
+        sys.stdout.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        sys.exit(done.returncode)
+        """)
+
+
+@pytest.mark.parametrize("user", [None, ACCOUNT], ids=["as-root", "as-an-ordinary-account"])
+def test_a_hostile_cell_has_no_capability_and_no_way_out(place, user):
+    """Capabilities 0, the escape through /usr refused, the calls a notebook never makes
+    refused, /dev read-only and the memory-backed folders capped."""
+    done = run_as(user, in_box(ATTEMPTS))
+    assert done.returncode == 0, done.stderr
+    said = dict(json.loads(line) for line in done.stdout.splitlines())
+    assert said["CapEff"] == "0000000000000000"
+    assert said["CapBnd"] == "0000000000000000"
+    assert said["uid"] == sandbox.SANDBOX_UID
+    assert said["open_by_handle_at"] == "EPERM", said["open_by_handle_at"]
+    # Refused by the filter: without it, each of these succeeds for any process.
+    for name in ("name_to_handle_at", "unshare", "keyctl", "ptrace", "mount"):
+        assert said[name] == "EPERM", (name, said[name])
+    assert said["fill /dev/hog"] == "EROFS"
+    assert said["fill /dev/shm/hog"] == "ENOSPC"
+    assert said["fill /run/kernel/hog"] == "ENOSPC"
+
+
+def test_the_process_limit_counts_each_sandbox_on_its_own(place):
+    """As an ordinary account without a control group: one sandbox holding threads up to
+    its limit does not stop the next one from starting and running its own."""
+    holder = subprocess.Popen(
+        [RUNUSER, "-u", ACCOUNT, "--", DEBIAN_PYTHON, "-c",
+         in_box(HOLD_THREADS, "1000", "60", processes=100)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/",
+        env=account_environment())
+    try:
+        first = holder.stdout.readline().strip()
+        # The limit holds inside: about 100 processes and threads, not 1000.
+        assert first and 80 <= int(first) < 100, (first, holder.stderr.read()
+                                                   if not first else "")
+        done = run_as(ACCOUNT, in_box(HOLD_THREADS, "50", "0", processes=100))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "50"
+    finally:
+        holder.kill()
+        holder.wait()
