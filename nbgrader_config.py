@@ -5,7 +5,6 @@ from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
-    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -16,7 +15,11 @@ from nbgrader.preprocessors import (
 from course_lib.autograder.execute import GradeInSandbox
 from course_lib.autograder.feedback import ClearHiddenTestsOfTestCells, ShortenTestTracebacks
 from course_lib.autograder.inert import MakeInert
-from course_lib.autograder.repairs import ForgetRolesWithoutId, RestoreDeletedCells
+from course_lib.autograder.repairs import (
+    DropDuplicateIds,
+    ForgetRolesWithoutId,
+    RestoreDeletedCells,
+)
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -26,9 +29,9 @@ c.CourseDirectory.course_id = "mnist-cnn"
 # test cell is judged in a separate, clean process from the values the notebook hands over
 # (course_lib/autograde_step.py). This replaces nbgrader's Execute; the rest is nbgrader's.
 # A test cell the student deleted comes back just before the next answer cell; every
-# graded cell gets its role from the gradebook, and a made-up one is an ordinary cell.
+# graded cell gets its role from the gradebook, and a made-up one or a copy is an ordinary cell.
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, ForgetRolesWithoutId, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells,
+    ClearOutput, ForgetRolesWithoutId, DropDuplicateIds, OverwriteKernelspec, RestoreDeletedCells,
     CheckCellMetadata,
 ]
 # Once the scores are saved, nothing the student handed in may run in a browser: Formgrader

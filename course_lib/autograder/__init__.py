@@ -14,7 +14,10 @@ In the order nbgrader runs them for one submission (``nbgrader_config.py``):
    which measure networks, retrain the tuned one from its recipe
    (:mod:`~course_lib.autograder.retrain`) and count own digits
    (:mod:`~course_lib.autograder.own_digits`).
-5. :mod:`~course_lib.autograder.feedback`: feedback pages with the checks' messages and no
+5. :mod:`~course_lib.autograder.inert`: once the scores are saved, the graded notebook is
+   made inert: nothing the student handed in runs in Formgrader or a feedback page
+   (written answers through :mod:`~course_lib.autograder.inert_markdown`).
+6. :mod:`~course_lib.autograder.feedback`: feedback pages with the checks' messages and no
    hidden test code.
 
 It imports the students' library (:mod:`course_lib.lesson`), never the teacher's tools. Its

@@ -19,7 +19,7 @@ gradebook role and makes an unknown one an ordinary cell.
 from __future__ import annotations
 
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 
 class ForgetRolesWithoutId(NbGraderPreprocessor):
@@ -36,6 +36,24 @@ class ForgetRolesWithoutId(NbGraderPreprocessor):
                 meta.get("grade_id"), str) and meta["grade_id"]):
             self.log.warning("A cell claims a grading role without a grade id: it runs as "
                              "an ordinary cell")
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+class DropDuplicateIds(DeduplicateIds):
+    """nbgrader's DeduplicateIds, leaving each copy of a graded cell an ordinary cell.
+
+    nbgrader keeps the last cell of each grade id and empties the grading metadata of the
+    others, which its own restoring of missing cells then cannot read: a notebook with a
+    copied test cell was not graded at all. Here the copies lose their grading metadata
+    whole, so one verdict is given per grade id however many copies there are.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Keep the first cell of a grade id met (the last in the notebook); make every
+        other one ordinary."""
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.get("metadata", {}).get("nbgrader") == {}:
             del cell.metadata["nbgrader"]
         return cell, resources
 

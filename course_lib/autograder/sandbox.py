@@ -1,20 +1,25 @@
 """The grading sandbox: what a student's kernel, and the checking process, may reach.
 
 nbgrader runs a student's code with the teacher's rights. On Linux with bubblewrap
-(``bwrap``, Debian/Ubuntu package ``bubblewrap``) the course runs it in a sandbox built
-from an **allow-list**:
+(``bwrap`` 0.8 or newer, Debian/Ubuntu package ``bubblewrap``) the course runs it in a
+sandbox built from an **allow-list**, the same whoever grades (root or not):
 
 * read-only: the system's programs and libraries (``/usr``), the Python environment,
   the ``course_lib`` package and the MNIST file the grader uses, nothing else of the
-  computer: not the course folder, not the gradebook, not other students, not any home;
-* read-write: a memory-backed working folder holding a fresh copy of the submission, and
-  a private ``/tmp``; both vanish with the sandbox;
+  computer: not the course folder, not the gradebook, not other students, not any home,
+  not even the computer's list of accounts (the sandbox has its own ``/etc/passwd``);
+* read-write: a memory-backed working folder holding a fresh copy of the submission, a
+  private ``/tmp``, a small ``/dev/shm``; all capped, all gone with the sandbox;
+* no rights: its own user namespace with an unprivileged uid inside and every
+  capability dropped, no new user namespaces, and the seccomp filter of
+  :mod:`course_lib.autograder.seccomp`;
 * its own process, network (no network at all), IPC and host-name namespaces;
 * environment variables from an allow-list;
 * the limits of :mod:`course_lib.autograder.limits`.
 
-The kernel talks to nbgrader over Unix sockets in a private folder (``transport=ipc``),
-the one channel that crosses the network namespace.
+The kernel talks to nbgrader over Unix sockets (``transport=ipc``) in a tiny
+memory-backed folder inside the sandbox, which the grader reaches from outside through
+``/proc/PID/root``: the one channel that crosses the namespaces.
 """
 
 from __future__ import annotations

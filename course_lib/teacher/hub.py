@@ -395,6 +395,10 @@ def _ensure_jupyter_config(folder: Path, course_dir: Path | None) -> Path:
     settings = "c = get_config()  # noqa: F821 - written by `course hub`\n"
     if course_dir is not None:
         settings += f"c.CourseDirectory.root = {str(course_dir)!r}\n"
+        # Formgrader reads these settings, not the course's: it renders nothing of a
+        # student's as script (as in the course's nbgrader_config.py).
+        settings += ('c.HTMLExporter.sanitize_html = True\nc.HTMLExporter.filters = '
+                     '{"markdown2html": "course_lib.autograder.inert_markdown.markdown2html"}\n')
     (folder / "nbgrader_config.py").write_text(settings)
     return folder
 

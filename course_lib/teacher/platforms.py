@@ -1,22 +1,30 @@
-"""Who a student is on the learning platform: recorded when their work is collected.
+"""Who a student is on the learning platform: read from the download's own names.
 
 Grades and feedback can only go back to Moodle or Canvas if each nbgrader student id is
 tied to the platform's own record of that student, and that tie must come from the
-download itself, never be guessed later from names:
+platform's ids, never from names: two students may have the same name, a name may be in
+any script, and blind or anonymous marking shows none. So the student id is made from the
+platform's id (``moodle-2847565``, ``canvas-31004``, ``canvas-anon-Xk3Pq``) and the name
+is kept for display only. The platforms name each student's files in their downloads:
 
-* **Moodle** names each download after the participant: a folder
-  ``Full Name_123456_assignsubmission_file_/`` (``..._file/`` since Moodle 4.1), or files
-  ``Full Name_123456_assignsubmission_file_mnist_cnn.ipynb``. 123456 is the participant
-  id, the same number as in the grading worksheet's "Participant 123456" and the one the
-  feedback-files upload reads from each file name.
-* **Canvas** names each file ``jonesalice_123_456_mnist_cnn.ipynb`` (``jonesalice_LATE_...``
-  when late): 123 is the student's user id (the gradebook export's ``ID`` column), 456 the
-  id of the handed-in file, which Canvas' "Re-upload submissions" reads back to attach a
-  file to that student's submission.
+* **Moodle** (``mod/assign/classes/downloader.php``, ``get_student_prefix``): a folder
+  ``Full Name_2847565_assignsubmission_file/`` per participant (``..._file_/`` before Moodle
+  4.1), or, without folders, files ``Full Name_2847565_assignsubmission_file_NAME``. The
+  full name has its ``_`` made spaces; with blind marking it is ``Participant`` (in the
+  teacher's language). 2847565 is the participant id of the assignment, the number in the
+  grading worksheet's "Participant 2847565" and the one the feedback-files upload reads
+  back (``mod/assign/feedback/file/importziplib.php``).
+* **Canvas** (``lib/content_zipper.rb``, ``get_filename``): each file
+  ``sortablename_31004_771001_NAME`` (``sortablename_LATE_31004_...`` when late), where
+  31004 is the user id (the gradebook export's ``ID``) and 771001 the id of the handed-in
+  file, which "Re-upload submissions" reads back. With anonymous grading:
+  ``anon_Xk3Pq_771001_NAME`` (``LATE_anon_...``), Xk3Pq being the submission's anonymous id.
 
-``course collect`` writes a :class:`PlatformRecord` per student it recognises into
-``platform-records.json`` in the course folder; ``course return`` reads them, and refuses
-a file (edited by hand, say) with a student id that is not a safe one.
+Only the name at the top of the download counts: a file inside a student's own zip that is
+named like another student's never makes it theirs. ``course collect`` writes a
+:class:`PlatformRecord` per student into ``platform-records.json`` in the course folder;
+``course return`` reads them, and refuses a file (edited by hand, say) with a student id
+that is not a safe one.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from course_lib.teacher.course import CourseError
 from course_lib.teacher.student_ids import check_student_id
@@ -34,10 +43,12 @@ from course_lib.teacher.student_ids import check_student_id
 RECORDS_FILE = "platform-records.json"
 MOODLE, CANVAS = "moodle", "canvas"
 
-_MOODLE_NAME = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]+_?"
-                          r"(?P<rest>.*)$")
-_CANVAS_NAME = re.compile(r"^(?P<name>[^_]+)(?:_late)?_(?P<user>\d+)_(?P<file>\d+)_"
-                          r"(?P<rest>.+)$", re.IGNORECASE)
+_MOODLE_NAME = re.compile(r"^(?P<name>[^_]+)_(?P<participant>\d+)_assignsubmission_"
+                          r"(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$", re.DOTALL)
+_CANVAS_NAME = re.compile(r"^(?:(?P<name>.*?)_)?(?:(?P<late>LATE)_)?(?P<user>\d+)_"
+                          r"(?P<file>\d+)_(?P<rest>.+)$", re.DOTALL)
+_CANVAS_ANONYMOUS = re.compile(r"^(?:(?P<late>LATE)_)?anon_(?P<anonymous>[A-Za-z0-9]+)_"
+                               r"(?P<file>\d+)_(?P<rest>.+)$", re.DOTALL)
 
 
 @dataclass
@@ -46,35 +57,82 @@ class PlatformRecord:
 
     student: str  # the nbgrader student id
     platform: str  # MOODLE or CANVAS
-    platform_id: str  # Moodle's participant id, or Canvas' user id
-    name: str  # the name in the download: Moodle's full name, Canvas' condensed name
-    original: str  # the downloaded folder (Moodle) or notebook file name, as it was
-    file_id: str = ""  # Canvas: the id of the handed-in notebook file
+    platform_id: str  # Moodle's participant id, or Canvas' user id ("" when anonymous)
+    name: str  # for display only: the worksheet's or export's name, else the download's
+    original: str  # the downloaded folder (Moodle) or handed-in file (Canvas), as it was
+    file_id: str = ""  # Canvas: the id of the handed-in file
     extra: dict = field(default_factory=dict)
+    anonymous_id: str = ""  # Canvas with anonymous grading: the submission's anonymous id
+    late: bool = False  # the platform marked the submission late
+    handed_in: str = ""  # when, as the platform recorded it (ISO, UTC), if it says
 
 
-def recognise(path: PurePosixPath, student: str) -> PlatformRecord | None:
-    """The platform record that a downloaded notebook's path reveals, if it is Moodle's
-    or Canvas' naming; None for a plain folder or file name."""
-    top = path.parts[0]
+@dataclass(frozen=True)
+class Owner:
+    """Whose files a download's top-level folder or file holds, from its name alone."""
+
+    key: tuple[str, str]  # (MOODLE, participant), (CANVAS, user), ("canvas-anon", id),
+    #                        ("folder", name as it was)
+    student: str  # the nbgrader student id
+    name: str  # the name in the download (display only)
+    late: bool = False
+    file_id: str = ""
+
+    @property
+    def platform(self) -> str | None:
+        """MOODLE or CANVAS, or None for a folder or file named by a person."""
+        return {MOODLE: MOODLE, CANVAS: CANVAS, "canvas-anon": CANVAS}.get(self.key[0])
+
+
+def is_platform_name(top: str) -> bool:
+    """Whether ``top`` is named the way Moodle or Canvas name a student's files."""
+    return any(p.match(top) for p in (_MOODLE_NAME, _CANVAS_ANONYMOUS, _CANVAS_NAME))
+
+
+def owner(top: str, is_file: bool, assignment: str) -> Owner | None:
+    """The owner of the download's top-level entry ``top`` (a folder, or a file when
+    ``is_file``); None when its name does not say (a bare ``mnist_cnn.ipynb``).
+
+    Raises ValueError, naming the id, when a name given by a person cannot be a safe
+    student id (``*``, ``..``, ``-rf``).
+    """
     moodle = _MOODLE_NAME.match(top)
     if moodle:
-        return PlatformRecord(student, MOODLE, moodle["participant"], moodle["name"], top)
-    canvas = _CANVAS_NAME.match(path.name)
+        participant = moodle["participant"]
+        return Owner((MOODLE, participant), f"moodle-{participant}", moodle["name"])
+    anonymous = _CANVAS_ANONYMOUS.match(top) if is_file else None
+    if anonymous:
+        return Owner(("canvas-anon", anonymous["anonymous"]),
+                     f"canvas-anon-{anonymous['anonymous']}", "", bool(anonymous["late"]),
+                     anonymous["file"])
+    canvas = _CANVAS_NAME.match(top) if is_file else None
     if canvas:
-        return PlatformRecord(student, CANVAS, canvas["user"], canvas["name"], path.name,
-                              file_id=canvas["file"])
-    return None
+        return Owner((CANVAS, canvas["user"]), f"canvas-{canvas['user']}",
+                     canvas["name"] or "", bool(canvas["late"]), canvas["file"])
+    if not is_file:
+        name = top
+    else:
+        stem = top.rsplit(".", 1)[0]
+        if stem.startswith(assignment) or ("_" not in stem and not top.lower().endswith(".zip")):
+            return None
+        # A zip is named after its student whole (alice.zip); a file by its first part.
+        name = stem if top.lower().endswith(".zip") else stem.split("_", 1)[0]
+    # A folder, zip or file prefix named by the teacher or the student: that name is the
+    # id, in lowercase, spaces as '-', accents left off (zoë -> zoe); anything else that
+    # cannot be in an id is refused, not changed into another student's name.
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.strip())
+                    if not unicodedata.combining(c))
+    return Owner(("folder", name), check_student_id(re.sub(r"\s+", "-", plain.lower())), name)
 
 
-def plain_name(path: PurePosixPath) -> str:
-    """A downloaded file's name as the student gave it, without the platform's prefix
-    (``jonesalice_123_456_7_mine.png`` -> ``7_mine.png``)."""
-    for pattern in (_CANVAS_NAME, _MOODLE_NAME):
-        found = pattern.match(path.name)
+def plain_name(top: str) -> str:
+    """A top-level file's name as the student gave it, without the platform's prefix
+    (``peetersjan_31004_771001_7_mine.png`` -> ``7_mine.png``)."""
+    for pattern in (_MOODLE_NAME, _CANVAS_ANONYMOUS, _CANVAS_NAME):
+        found = pattern.match(top)
         if found and found["rest"]:
             return found["rest"]
-    return path.name
+    return top
 
 
 def load(course_dir: Path) -> dict[str, PlatformRecord]:

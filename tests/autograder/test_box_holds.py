@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.attempts import ATTEMPTS
 
 from course_lib.autograder import sandbox
 
@@ -28,52 +29,6 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 
 pytestmark = pytest.mark.skipif(not sandbox.sandbox_available(), reason="needs bubblewrap")
 
-# What a hostile notebook cell tries, one line of JSON per attempt.
-ATTEMPTS = r'''
-import ctypes, errno, json, os, struct
-libc = ctypes.CDLL(None, use_errno=True)
-def said(name, result):
-    print(json.dumps([name, result]), flush=True)
-def call(name, number, *args):
-    ctypes.set_errno(0)
-    value = libc.syscall(number, *args)
-    said(name, "ok" if value >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
-status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines()
-              if ":\t" in line)
-said("CapEff", status["CapEff"].strip())
-said("CapBnd", status["CapBnd"].strip())
-said("uid", os.getuid())
-# The classic escape: a handle to inode 2 (the root folder of the file system that /usr is
-# on), opened through the bound /usr. Needs CAP_DAC_READ_SEARCH; refused by the filter too.
-X86 = os.uname().machine == "x86_64"
-NAME_TO_HANDLE, OPEN_BY_HANDLE = (303, 304) if X86 else (264, 265)
-handle = ctypes.create_string_buffer(struct.pack("=Ii", 8, 1) + struct.pack("=Q", 2))
-mount_id = ctypes.c_int()
-usr = os.open("/usr", os.O_RDONLY)
-call("name_to_handle_at", NAME_TO_HANDLE, usr, b"/usr", handle, ctypes.byref(mount_id), 0)
-handle = ctypes.create_string_buffer(struct.pack("=Ii", 8, 1) + struct.pack("=Q", 2))
-ctypes.set_errno(0)
-opened = libc.syscall(OPEN_BY_HANDLE, usr, handle, os.O_RDONLY | os.O_DIRECTORY)
-if opened >= 0:
-    said("open_by_handle_at", "ESCAPED: " + " ".join(sorted(os.listdir(opened))[:20]))
-else:
-    said("open_by_handle_at", errno.errorcode.get(ctypes.get_errno(), "?"))
-call("unshare", 272 if X86 else 97, 0)
-call("keyctl", 250 if X86 else 219, 0, -4, 0)  # KEYCTL_GET_KEYRING_ID of the user keyring
-call("ptrace", 101 if X86 else 117, 0, 0, 0, 0)  # PTRACE_TRACEME
-call("mount", 165 if X86 else 40, b"none", b"/tmp", b"tmpfs", 0, 0)
-def fill(path, megabytes):
-    try:
-        with open(path, "wb") as handle:
-            for _ in range(megabytes):
-                handle.write(b"x" * 1024 * 1024)
-        said("fill " + path, "FILLED")
-    except OSError as error:
-        said("fill " + path, errno.errorcode.get(error.errno, "?"))
-fill("/dev/hog", 1)
-fill("/dev/shm/hog", 200)
-fill("/run/kernel/hog", 50)
-'''
 
 # Threads held by one sandbox, then counted again by the next.
 HOLD_THREADS = r'''

@@ -18,7 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from helpers.attempts import ATTEMPTS, attempts_said
 from helpers.course import NOTEBOOK, cell_scores, new_course
 from helpers.submissions import (
     RIGHT_DIGITS,
@@ -97,6 +99,21 @@ STOPPED_AFTER_ARCHITECTURE = {**{cell: 0 for cell in WEAK_WORK_SCORES},
                               "test_identify_digits": 2, "test_architecture": 3}
 
 
+COPIES = 40
+
+
+def copy_test_cell(notebook_file: Path, grade_id: str, copies: int) -> None:
+    """Put ``copies`` copies of a test cell (metadata and all) right after it."""
+    notebook = nbformat.read(notebook_file, 4)
+    at = next(i for i, cell in enumerate(notebook.cells)
+              if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    for _ in range(copies):
+        copy = nbformat.from_dict(dict(notebook.cells[at]))
+        copy.pop("id", None)
+        notebook.cells.insert(at + 1, copy)
+    nbformat.write(notebook, notebook_file)
+
+
 def digest(path: Path) -> tuple[str, int]:
     """The bytes and the permission bits of a file."""
     return hashlib.sha256(path.read_bytes()).hexdigest(), stat.S_IMODE(path.stat().st_mode)
@@ -159,9 +176,11 @@ def hostile(tmp_path_factory):
     hand_in(course, "memory-bomb", weak, after={"test_architecture": MEMORY_BOMB})
     hand_in(course, "fork-bomb", weak, last=FORK_BOMB)
     hand_in(course, "exits-early", weak, after={"test_architecture": EXIT_EARLY})
+    hand_in(course, "escaper", weak, last=ATTEMPTS)
+    copy_test_cell(hand_in(course, "copies", weak), "test_architecture", COPIES)
     hand_in(course, "zzz-honest", weak)
     attackers = ["broken-json", "loops-forever", "attacker", "memory-bomb", "fork-bomb",
-                 "exits-early", "zzz-honest"]
+                 "exits-early", "escaper", "copies", "zzz-honest"]
     os.environ["COURSE_TEST_SECRET"] = SECRET
     try:
         outcomes = {o.student: o for o in [first, *autograde(course, attackers)]}
@@ -194,8 +213,8 @@ def test_nothing_of_the_course_is_changed(hostile):
 
 def test_every_submission_is_graded_except_the_unreadable_one(hostile):
     """Only the broken notebook fails; it fails alone."""
-    failed = {s for s, o in hostile["outcomes"].items() if not o.ok}
-    assert failed == {"broken-json"}
+    failed = {s: o.message[-1500:] for s, o in hostile["outcomes"].items() if not o.ok}
+    assert set(failed) == {"broken-json"}, failed
 
 
 def test_links_made_by_the_notebook_go_nowhere(hostile):
@@ -264,3 +283,30 @@ def test_endless_loop_is_stopped_and_the_rest_still_graded(hostile):
     found = cell_scores(hostile["course"], "loops-forever")
     assert found["test_identify_digits"] == 2  # answered before the loop
     assert hostile["outcomes"]["loops-forever"].seconds < 120
+
+
+def test_root_grading_gives_the_notebook_no_capability_and_no_way_out(hostile):
+    """Graded through nbgrader by this test's account (root in CI): capabilities 0, the
+    escape through /usr and the calls a notebook never makes refused, /dev read-only."""
+    said = attempts_said(printed_text(hostile["course"], "escaper"))
+    assert said["CapEff"] == "0000000000000000"
+    assert said["open_by_handle_at"] == "EPERM"
+    for name in ("name_to_handle_at", "unshare", "keyctl", "ptrace", "mount"):
+        assert said[name] == "EPERM", (name, said[name])
+    assert said["fill /dev/hog"] == "EROFS"
+    assert said["fill /dev/shm/hog"] == "ENOSPC" and said["fill /run/kernel/hog"] == "ENOSPC"
+    assert scores(hostile, "escaper") == WEAK_WORK_SCORES
+
+
+def test_copies_of_a_test_cell_are_checked_once(hostile):
+    """Forty copies of the architecture test: one verdict for its grade id, the score the
+    work earns, and no more time than an honest submission takes plus a little."""
+    course = hostile["course"]
+    assert scores(hostile, "copies") == WEAK_WORK_SCORES
+    graded = nbformat.read(course / "autograded" / "copies" / "mnist_cnn" / NOTEBOOK, 4)
+    checked = [cell for cell in graded.cells
+               if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_architecture"]
+    assert len(checked) == 1
+    honest = hostile["outcomes"]["zzz-honest"].seconds
+    assert hostile["outcomes"]["copies"].seconds < honest + 30, (
+        hostile["outcomes"]["copies"].seconds, honest)
