@@ -8,7 +8,6 @@ the test makes and removes. The account runs Debian's Python with a copy of cour
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import shutil
@@ -18,7 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers.attempts import ATTEMPTS
+from helpers.attempts import ATTEMPTS, assert_the_box_held, attempts_said
 
 from course_lib.autograder import sandbox
 
@@ -92,6 +91,8 @@ def place():
     try:
         yield folder
     finally:
+        # Whatever the account still runs (a holder the test could not stop) goes first.
+        subprocess.run(["pkill", "-KILL", "-u", ACCOUNT], check=False)
         userdel = shutil.which("userdel", path="/usr/sbin:/sbin") or "userdel"
         subprocess.run([userdel, ACCOUNT], check=False)
         shutil.rmtree(folder, ignore_errors=True)
@@ -108,12 +109,10 @@ def in_box(program: str, *arguments: str, processes: int = 512) -> str:
         try:
             done = subprocess.run(box.command([sys.executable, "-c", {program!r},
                                                *{list(arguments)!r}]),
-                                  capture_output=True, text=True, timeout=150,
-                                  pass_fds=box.pass_fds, preexec_fn=box.preexec())
+                                  timeout=150, pass_fds=box.pass_fds,
+                                  preexec_fn=box.preexec())
         finally:
             box.close()
-        sys.stdout.write(done.stdout)
-        sys.stderr.write(done.stderr)
         sys.exit(done.returncode)
         """)
 
@@ -124,35 +123,36 @@ def test_a_hostile_cell_has_no_capability_and_no_way_out(place, user):
     refused, /dev read-only and the memory-backed folders capped."""
     done = run_as(user, in_box(ATTEMPTS))
     assert done.returncode == 0, done.stderr
-    said = dict(json.loads(line) for line in done.stdout.splitlines())
-    assert said["CapEff"] == "0000000000000000"
-    assert said["CapBnd"] == "0000000000000000"
+    said = attempts_said(done.stdout)
+    assert_the_box_held(said)
     assert said["uid"] == sandbox.SANDBOX_UID
-    assert said["open_by_handle_at"] == "EPERM", said["open_by_handle_at"]
-    # Refused by the filter: without it, each of these succeeds for any process.
-    for name in ("name_to_handle_at", "unshare", "keyctl", "ptrace", "mount"):
-        assert said[name] == "EPERM", (name, said[name])
-    assert said["fill /dev/hog"] == "EROFS"
-    assert said["fill /dev/shm/hog"] == "ENOSPC"
-    assert said["fill /run/kernel/hog"] == "ENOSPC"
+    assert said["fill /dev/shm/hog"] == said["fill /run/kernel/hog"] == "ENOSPC"
 
 
-def test_the_process_limit_counts_each_sandbox_on_its_own(place):
-    """As an ordinary account without a control group: one sandbox holding threads up to
-    its limit does not stop the next one from starting and running its own."""
-    holder = subprocess.Popen(
-        [RUNUSER, "-u", ACCOUNT, "--", DEBIAN_PYTHON, "-c",
-         in_box(HOLD_THREADS, "1000", "60", processes=100)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/",
-        env=account_environment())
+def hold(script: str) -> subprocess.Popen:
+    """Start ``script`` as the account; it holds threads until killed."""
+    return subprocess.Popen([RUNUSER, "-u", ACCOUNT, "--", DEBIAN_PYTHON, "-c", *script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd="/", env=account_environment())
+
+
+@pytest.mark.parametrize("elsewhere", ["in-another-sandbox", "in-the-grading-account"])
+def test_the_process_limit_counts_each_sandbox_on_its_own(place, elsewhere):
+    """As an ordinary account without a control group: threads held elsewhere (another
+    student's sandbox, or the grader's own processes: nbgrader, TensorFlow in the checker)
+    do not count against a sandbox, which still starts and runs as many as it may."""
+    if elsewhere == "in-another-sandbox":
+        holder = hold([in_box(HOLD_THREADS, "1000", "90", processes=100)])
+    else:
+        holder = hold([HOLD_THREADS, "95", "90"])
     try:
         first = holder.stdout.readline().strip()
-        # The limit holds inside: about 100 processes and threads, not 1000.
-        assert first and 80 <= int(first) < 100, (first, holder.stderr.read()
-                                                   if not first else "")
+        assert first, holder.stderr.read()
+        # In a sandbox the limit holds: about 100 processes and threads, not 1000.
+        assert 80 <= int(first) <= 100, first
         done = run_as(ACCOUNT, in_box(HOLD_THREADS, "50", "0", processes=100))
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "50"
     finally:
-        holder.kill()
+        subprocess.run(["pkill", "-KILL", "-u", ACCOUNT], check=False)
         holder.wait()

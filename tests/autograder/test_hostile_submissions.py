@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers.attempts import ATTEMPTS, attempts_said
+from helpers.attempts import ATTEMPTS, assert_the_box_held, attempts_said
 from helpers.course import NOTEBOOK, cell_scores, new_course
 from helpers.submissions import (
     RIGHT_DIGITS,
@@ -289,12 +289,7 @@ def test_root_grading_gives_the_notebook_no_capability_and_no_way_out(hostile):
     """Graded through nbgrader by this test's account (root in CI): capabilities 0, the
     escape through /usr and the calls a notebook never makes refused, /dev read-only."""
     said = attempts_said(printed_text(hostile["course"], "escaper"))
-    assert said["CapEff"] == "0000000000000000"
-    assert said["open_by_handle_at"] == "EPERM"
-    for name in ("name_to_handle_at", "unshare", "keyctl", "ptrace", "mount"):
-        assert said[name] == "EPERM", (name, said[name])
-    assert said["fill /dev/hog"] == "EROFS"
-    assert said["fill /dev/shm/hog"] == "ENOSPC" and said["fill /run/kernel/hog"] == "ENOSPC"
+    assert_the_box_held(said)
     assert scores(hostile, "escaper") == WEAK_WORK_SCORES
 
 

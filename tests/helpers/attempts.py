@@ -59,3 +59,21 @@ def attempts_said(text: str) -> dict[str, object]:
             name, result = json.loads(line)
             found[name] = result
     return found
+
+
+REFUSED_BY_THE_FILTER = ("name_to_handle_at", "unshare", "keyctl", "ptrace", "mount")
+
+
+def assert_the_box_held(said: dict[str, object]) -> None:
+    """What :data:`ATTEMPTS` must find in any sandbox: no capability, no escape, the calls
+    a notebook never makes refused (each succeeds for an ordinary process without the
+    filter), ``/dev`` read-only and the memory-backed folders capped (by their size, or
+    sooner by the file-size limit)."""
+    assert said["CapEff"] == "0000000000000000", said["CapEff"]
+    assert said["CapBnd"] == "0000000000000000", said["CapBnd"]
+    assert said["open_by_handle_at"] == "EPERM", said["open_by_handle_at"]
+    for name in REFUSED_BY_THE_FILTER:
+        assert said[name] == "EPERM", (name, said[name])
+    assert said["fill /dev/hog"] == "EROFS", said["fill /dev/hog"]
+    for folder in ("/dev/shm", "/run/kernel"):
+        assert said[f"fill {folder}/hog"] in ("ENOSPC", "EFBIG"), (folder, said)

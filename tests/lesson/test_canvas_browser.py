@@ -7,17 +7,10 @@ presses Save, and checks the PNG that lands in own_digits/.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import nbformat
 import numpy as np
 import pytest
+from helpers.browser import CHROMIUM_FLAGS, jupyter_server, require_chromium
 from nbformat.v4 import new_code_cell, new_notebook
 from PIL import Image
 
@@ -26,56 +19,21 @@ from course_lib.lesson.handwriting import load_digit
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 TOKEN = "canvas-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def jupyter_lab(tmp_path):
-    """A JupyterLab server on localhost with one notebook that shows the canvas."""
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing; .ci/run installs Debian's chromium package")
-        pytest.skip("needs Debian's chromium (apt install chromium)")
+    """A Jupyter server (JupyterLab's pages included) on localhost with one notebook that
+    shows the canvas."""
+    require_chromium()
     notebook = new_notebook(cells=[new_code_cell(
         'from course_lib.lesson.canvas import DigitCanvas\nDigitCanvas(folder="own_digits")')])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
     nbformat.write(notebook, tmp_path / "draw.ipynb")
-    port = free_port()
-    environment = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / ".jupyter-config"),
-                   "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / ".lab-settings"),
-                   "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / ".lab-workspaces")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-         "--ip=127.0.0.1", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={tmp_path}",
-         "--allow-root"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("JupyterLab did not start within 60 s") from None
-                time.sleep(0.5)
+    with jupyter_server(tmp_path, TOKEN, tmp_path / ".jupyter-config", seconds=60) as url:
         yield url, tmp_path
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_drawing_in_jupyterlab_is_saved_for_the_autograder(jupyter_lab):
@@ -84,7 +42,8 @@ def test_drawing_in_jupyterlab_is_saved_for_the_autograder(jupyter_lab):
 
     url, folder = jupyter_lab
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=require_chromium(),
+                                             args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{url}/lab/tree/draw.ipynb?token={TOKEN}")
