@@ -5,7 +5,8 @@
     course generate                  the lesson in each language, then source/ -> release/
     course hub [status|stop|remove]  the classroom server (JupyterHub), see course hub -h
     course release                   the student version -> nbgrader's exchange
-    course collect [ZIP_OR_FOLDER...]  the exchange, or platform downloads -> submitted/
+    course collect [ZIP_OR_FOLDER...] [--moodle|--canvas FILE]  the exchange, or platform
+                                     downloads -> submitted/
     course autograde [STUDENT...]    nbgrader autograde, several students at once
     course cluster certificates      certificates for grading on several machines (Dask)
     course feedback                  nbgrader generate_feedback -> feedback/
@@ -74,10 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--class-list", type=Path, metavar="CLASS.csv",
                      help="the students: a CSV with columns id (their account name and "
                           "gradebook id) and name")
-    hub.add_argument("--teacher", default="teacher", help="the teacher's account "
-                     "(default: teacher)")
-    hub.add_argument("--ip", default="0.0.0.0", help="address to listen on (default: all)")
-    hub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    hub.add_argument("--teacher", default=None, help="the teacher's account "
+                     "(default: as before, else teacher)")
+    hub.add_argument("--ip", default=None,
+                     help="address to listen on (default: as before, else all)")
+    hub.add_argument("--port", type=int, default=None,
+                     help="port (default: as before, else 8000; 443 with HTTPS)")
+    hub.add_argument("--certificate", type=Path, default=None, metavar="CERT.pem",
+                     help="HTTPS: the school's certificate for this server's name (PEM, "
+                          "with its chain); kept as before if not given")
+    hub.add_argument("--key", type=Path, default=None, metavar="KEY.pem",
+                     help="HTTPS: the certificate's private key")
+    hub.add_argument("--redirect-port", type=int, default=None, metavar="PORT",
+                     help="with HTTPS: also open this plain HTTP port (e.g. 80), which only "
+                          "redirects to HTTPS (default: as before, else not opened)")
     hub.add_argument("--state", type=Path, default=None,
                      help="folder for what the server keeps (default: /srv/mnist-course)")
     hub.set_defaults(run=_hub)
@@ -89,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("sources", nargs="*", type=Path,
                          help="zip files or folders downloaded from a learning platform "
                               "(none: the submissions in nbgrader's exchange)")
+    sheet = collect.add_mutually_exclusive_group()
+    sheet.add_argument("--moodle", type=Path, metavar="WORKSHEET.csv",
+                       help="the Moodle assignment's grading worksheet: who handed in, "
+                            "and when (for late penalties)")
+    sheet.add_argument("--canvas", type=Path, metavar="EXPORT.csv",
+                       help="the Canvas gradebook export: who is in the course, by name")
+    collect.add_argument("--timezone", default=None, metavar="ZONE",
+                         help="the time zone of the worksheet's times, as in your Moodle "
+                              "profile, e.g. Europe/Brussels (default: this computer's)")
     collect.set_defaults(run=_collect)
     grade = commands.add_parser("autograde", help="grade submissions, several at once")
     grade.add_argument("students", nargs="*", type=_student_id,
@@ -140,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "when the export has several")
     returning.add_argument("--into", type=Path, default=None,
                            help="folder for the files (default: the course folder)")
+    returning.add_argument("--replace-grades", action="store_true",
+                           help="Moodle or Canvas: replace grades and comments already "
+                                "given on the platform (default: keep them, and say whose)")
     returning.set_defaults(run=_return)
     export = commands.add_parser("export", help="export grades to CSV")
     export.add_argument("csv", nargs="?", type=Path, help="where (default: grades.csv)")
@@ -217,11 +240,21 @@ It makes (and leaves alone what is already right):
     list in its gradebook; the teacher's JupyterLab opens there, with Formgrader;
   - the students' environment: JupyterLab with nbgrader's Assignments tab and the
     students' package (never the course);
-  - nbgrader's exchange in its standard place, /usr/local/share/nbgrader/exchange;
+  - nbgrader's exchange in its standard place, /usr/local/share/nbgrader/exchange, with
+    the course's folders there belonging to the teacher;
   - JupyterHub (PAM logins, each user's server as their own account, each student's
     within memory and CPU limits), started in the background.
 Then it prints the address. Next, as the teacher: course release; students fetch, work
-and submit in the Assignments tab; course collect; course autograde; course return."""
+and submit in the Assignments tab; course collect; course autograde; course return.
+
+On a school network, serve HTTPS with the school's certificate, so that passwords and
+cookies do not cross it in clear:
+
+    sudo .venv/bin/course hub --class-list class.csv --certificate CERT.pem \\
+        --key KEY.pem --port 443 --redirect-port 80
+
+Run it again with a longer class list to add students (they can log in at once);
+what you do not give again (address, certificate) stays as it was."""
 
 
 def _hub(options) -> int:
@@ -241,8 +274,17 @@ def _hub(options) -> int:
     if options.class_list is None:
         raise CourseError("Give the class list: course hub --class-list CLASS.csv "
                           "(columns id and name). `course hub -h` says what it sets up.")
+    running = hub.running_pid(state) is not None
+    before = (state / "jupyterhub_config.py").read_bytes() if running else b""
     settings = hub.setup(options.course, options.class_list, state=state,
-                         teacher=options.teacher, ip=options.ip, port=options.port)
+                         teacher=options.teacher, ip=options.ip, port=options.port,
+                         certificate=options.certificate, key=options.key,
+                         redirect_port=options.redirect_port)
+    if running and (state / "jupyterhub_config.py").read_bytes() != before:
+        print("The classroom server runs with its previous address or certificate: to "
+              "use the new ones, run `course hub stop` and then `course hub` (everyone's "
+              "open JupyterLab stops; their files stay). The class list is up to date "
+              "already: new students can log in now.")
     hub.start(state)
     print(f"Hand each student: the address {settings.url}, their account name and its "
           f"password (above; all in {state / 'passwords.csv'}).\n"
@@ -264,18 +306,26 @@ def _collect(options) -> int:
     from course_lib.teacher.collect import collect
     from course_lib.teacher.course import require_course
 
+    if not options.sources and (options.moodle or options.canvas):
+        raise CourseError("Give the download too: course collect DOWNLOAD.zip --moodle "
+                          "WORKSHEET.csv (or --canvas EXPORT.csv).")
     if not options.sources:
         students = course.collect_from_exchange(options.course, options.assignment)
         print(f"Collected {len(students)} submission(s) from the exchange: "
               f"{', '.join(students) or 'none yet'}")
         return 0 if students else 1
-    result = collect(options.sources, require_course(options.course), options.assignment)
+    result = collect(options.sources, require_course(options.course), options.assignment,
+                     moodle=options.moodle, canvas=options.canvas,
+                     timezone_name=options.timezone)
     for problem in result.skipped:
         print(f"skipped {problem}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}")
     if not result.students:
         print("Collected no submissions.")
         return 1
-    print(f"Collected {len(result.students)} submission(s): {', '.join(result.students)}")
+    shown = [f"{s} ({result.names[s]})" if result.names.get(s) else s for s in result.students]
+    print(f"Collected {len(result.students)} submission(s): {', '.join(shown)}")
     return 0
 
 
@@ -339,13 +389,15 @@ def _return(options) -> int:
 
     if options.moodle:
         done = returns.return_to_moodle(options.course, options.moodle, options.into,
-                                            assignment=options.assignment)
+                                        assignment=options.assignment,
+                                        replace_grades=options.replace_grades)
         upload = ("In the Moodle assignment: View all submissions ▸ Grading action ▸ Upload "
                   "grading worksheet (the .csv), then Upload multiple feedback files in a "
                   "zip (the .zip).")
     elif options.canvas:
         done = returns.return_to_canvas(options.course, options.canvas, options.into,
-                                        column=options.column, assignment=options.assignment)
+                                        column=options.column, assignment=options.assignment,
+                                        replace_grades=options.replace_grades)
         upload = ("In Canvas: Grades ▸ Import (the .csv), then in the assignment's column "
                   "menu: Re-upload Submissions (the .zip).")
     else:

@@ -171,18 +171,34 @@ def collect_from_exchange(course_dir: Path, assignment: str = ASSIGNMENT,
     """Take the submissions handed in through nbgrader's exchange (the latest of each
     student) into ``submitted/``; return who has a submission now.
 
-    A submission under a name that cannot be a student id stays in the exchange, and
-    ``report`` is told which and why.
+    A submission that is refused (an unsafe id, handed in under a classmate's name, not a
+    folder nbgrader's Submit makes) stays in the exchange; ``report`` is told which and why,
+    and every other warning of nbgrader's (files left out, such as links).
     """
     from course_lib.teacher.exchange_collect import COLLECTOR, REFUSED
 
     # Named here too, so that a course whose settings predate the checked collector is safe.
     done = checked(course_dir, "collect", assignment, "--update",
                    f"--ExchangeFactory.collect={COLLECTOR}")
-    for line in (done.stdout + done.stderr).splitlines():
-        if REFUSED in line:
-            report("skipped " + line[line.index(REFUSED):])
+    for warning in nbgrader_warnings(done.stdout + done.stderr):
+        report(f"skipped {warning}" if warning.startswith(REFUSED) else f"warning: {warning}")
     return submitted_students(course_dir, assignment)
+
+
+def nbgrader_warnings(output: str) -> list[str]:
+    """The warnings and errors in what an nbgrader command printed, each with the lines
+    that continue it (its log lines look like ``[CollectApp | WARNING] ...``)."""
+    found, current = [], None
+    for line in output.splitlines():
+        level = line.split("]", 1)[0] if line.startswith("[") else ""
+        if level:
+            current = None
+            if level.endswith(("| WARNING", "| ERROR", "| CRITICAL")):
+                current = [line.split("]", 1)[1].strip()]
+                found.append(current)
+        elif current is not None and line.strip():
+            current.append(line.strip())
+    return [" ".join(lines).strip() for lines in found]
 
 
 def feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> list[Path]:

@@ -52,9 +52,12 @@ NOT_HANDED_IN = {"", "-"}
 
 
 def zone(name: str | None) -> tzinfo:
-    """The time zone called ``name`` (``Europe/Brussels``), or this computer's own."""
+    """The time zone called ``name`` (``Europe/Brussels``), or this computer's own (with its
+    summer time: a March date and an April one may differ by an hour)."""
     if not name:
-        return datetime.now().astimezone().tzinfo
+        from dateutil.tz import tzlocal
+
+        return tzlocal()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

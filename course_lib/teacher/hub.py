@@ -4,23 +4,29 @@ Run as root on the server, in the course folder, with a class list. It sets up, 
 leaves alone what is already right:
 
 * a **system account** per student and for the teacher (homes closed to others), each
-  new one with a password to hand out (kept for the teacher, readable by root only);
+  new one with a password to hand out (kept for the teacher, readable by root only); an id
+  that names an account the course did not make (``bin``, someone's own) is refused;
 * the **students' environment**: JupyterLab, nbgrader showing only the Assignments tab,
   and the students' package of ``course_lib`` (``course package``), never the course;
 * the **classroom's course** in the teacher's home: ``source/``, the settings, the student
   version, the gradebook with the class list; the teacher's JupyterLab opens there, with
   Formgrader;
 * nbgrader's **exchange** in its standard place, ``/usr/local/share/nbgrader/exchange``,
-  where
-  ``course release`` puts the assignment, students fetch and submit, ``course collect``
-  takes the submissions and ``course return`` the feedback;
+  where ``course release`` puts the assignment, students fetch and submit, ``course
+  collect`` takes the submissions and ``course return`` the feedback; the course's folders
+  there belong to the teacher (:mod:`course_lib.teacher.hub_exchange`);
 * **JupyterHub** (``jupyterhub`` from PyPI, ``configurable-http-proxy`` from npm) with
-  JupyterHub's PAM login (the accounts' passwords: no identity server needed) and
-  :class:`~course_lib.teacher.hub_spawner.CourseSpawner` (each user's server as their own
-  account, students within :data:`STUDENT_LIMITS`).
+  PAM logins for the class list as saved now (:mod:`course_lib.teacher.hub_auth`: the
+  accounts' passwords, no identity server needed, students added later log in without a
+  restart) and :class:`~course_lib.teacher.hub_spawner.CourseSpawner` (each user's server
+  as their own account, students within :data:`STUDENT_LIMITS`); on HTTPS with the
+  school's certificate (``--certificate``, ``--key``), plain HTTP only redirecting to it
+  (``--redirect-port``).
 
 Then it starts the hub and prints its address. ``course hub status``, ``stop`` and
-``remove`` do what they say. Everything it keeps lives in :data:`STATE_DIR`.
+``remove`` do what they say. Everything it keeps lives in :data:`STATE_DIR`, private to
+root from the moment each file is made (database, log, passwords); the students'
+environment alone is readable by them.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import pwd
 import secrets
 import shutil
 import signal
+import ssl
+import stat
 import subprocess
 import sys
 import time
@@ -41,9 +49,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
+from course_lib.teacher.exchange_collect import COLLECTOR
+from course_lib.teacher.hub_exchange import prepare_exchange
 from course_lib.teacher.student_ids import check_student_id
 
 STATE_DIR = Path("/srv/mnist-course")
+DEFAULT_IP, DEFAULT_PORT, DEFAULT_TEACHER = "0.0.0.0", 8000, "teacher"
+FIRST_REGULAR_UID = 1000  # Debian's UID_MIN: below are the system's own accounts
+# Passwords a pupil can read off paper and type: no 0/O, 1/l/I look-alikes, no capitals.
+PASSWORD_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"
+PROFILE_DIR = Path("/etc/profile.d")
+# JupyterLab's announcements ask every user about "official Jupyter news": not in class.
+QUIET_LAB = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+
+
 def _nbgrader_exchange() -> Path:
     from nbgrader.exchange.default.exchange import Exchange
 
@@ -130,12 +149,17 @@ class HubSettings:
     teacher_jupyter_config: str
     limits: dict
     data_path: str = ""
+    exchange_course: str = ""  # the course's folder in the exchange that this classroom made
+    certificate: str = ""  # copies of the school's certificate and key, in the state folder
+    key: str = ""
+    redirect_port: int = 0  # plain HTTP port that only redirects to HTTPS (0: not opened)
+    profile_script: str = ""  # puts the teacher's tools on their login shells' PATH
 
     @property
     def url(self) -> str:
         """The address students open."""
         host = self.ip if self.ip not in ("", "0.0.0.0") else _host_name()
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self.certificate else 'http'}://{host}:{self.port}/"
 
 
 def _host_name() -> str:
@@ -157,12 +181,20 @@ def load_settings(state: Path = STATE_DIR) -> HubSettings | None:
 # ---- setting up ----------------------------------------------------------------------------
 
 def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
-          teacher: str = "teacher", ip: str = "0.0.0.0", port: int = 8000,
-          report=print) -> HubSettings:
-    """Set up (or bring up to date) the classroom server; start nothing yet."""
+          teacher: str | None = None, ip: str | None = None, port: int | None = None,
+          certificate: Path | None = None, key: Path | None = None,
+          redirect_port: int | None = None, report=print) -> HubSettings:
+    """Set up (or bring up to date) the classroom server; start nothing yet.
+
+    What is not given (the teacher, the address, the certificate) stays as the previous
+    run saved it, else takes the default. Students added to the class list may log in as
+    soon as this returns, also while the hub runs.
+    """
     _require_root_on_linux()
     course_dir = require_course(course_dir).resolve()
     members = read_class_list(class_list)
+    previous = load_settings(state)
+    teacher = teacher or (previous.teacher if previous else DEFAULT_TEACHER)
     try:
         check_student_id(teacher, account=True)
     except ValueError as error:
@@ -170,10 +202,15 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
     if teacher in {m.id for m in members}:
         raise CourseError(f"The teacher's account {teacher!r} is also a student's in the "
                           "class list: choose another with --teacher.")
+    created = set(previous.created_accounts if previous else [])
+    check_accounts(class_list, [m.id for m in members], teacher, created)
+    if (certificate is None) != (key is None):
+        raise CourseError("HTTPS needs both the certificate (--certificate) and its private "
+                          "key (--key).")
+    if certificate is not None:
+        _check_certificate(certificate, key)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o711)  # the students' environment inside is readable, the rest root's
-    previous = load_settings(state)
-    created = set(previous.created_accounts if previous else [])
     passwords = {}
     for member in [Member(teacher, "Teacher"), *members]:
         password = _ensure_account(member)
@@ -181,25 +218,70 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
             created.add(member.id)
             passwords[member.id] = password
     _keep_passwords(state, passwords)
-    _ensure_exchange()
     student_python = _ensure_student_environment(state, report)
     teacher_python = _ensure_teacher_environment(state, report)
     classroom = _ensure_classroom_course(course_dir, teacher, members, teacher_python,
                                          report)
+    course_id = _read_course_id(classroom)
+    if not course_id:
+        raise CourseError(f"The classroom's course {classroom} names no course id "
+                          "(c.CourseDirectory.course_id in its nbgrader_config.py): "
+                          "nbgrader's exchange needs one. Set it and run `course hub` again.")
+    prepare_exchange(EXCHANGE, course_id, teacher)
     proxy = _ensure_proxy(state, report)
+    tls = _install_certificate(state, certificate, key) if certificate is not None else (
+        (previous.certificate, previous.key) if previous else ("", ""))
     settings = HubSettings(
         course_dir=str(classroom), teacher=teacher, students=[m.id for m in members],
-        created_accounts=sorted(created), ip=ip, port=port,
+        created_accounts=sorted(created),
+        ip=ip or (previous.ip if previous else DEFAULT_IP),
+        port=port or (previous.port if previous else 443 if certificate else DEFAULT_PORT),
         student_python=str(student_python), teacher_python=str(teacher_python),
         student_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-student", None)),
         teacher_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-teacher",
                                                           classroom)),
-        limits=asdict(STUDENT_LIMITS), data_path=_data_path())
-    _settings_path(state).write_text(json.dumps(asdict(settings), indent=1))
-    (state / "jupyterhub_config.py").write_text(_hub_config(settings, state, proxy))
+        limits=asdict(STUDENT_LIMITS), data_path=_data_path(), exchange_course=course_id,
+        certificate=tls[0], key=tls[1],
+        redirect_port=(redirect_port if redirect_port is not None
+                       else previous.redirect_port if previous else 0),
+        profile_script=str(_write_profile_script(teacher, teacher_python.parent, state)))
+    if settings.redirect_port and not settings.certificate:
+        raise CourseError("--redirect-port sends plain HTTP on to HTTPS, which needs the "
+                          "certificate: add --certificate CERT --key KEY.")
+    write_private(_settings_path(state), json.dumps(asdict(settings), indent=1))
+    write_private(state / "jupyterhub_config.py", _hub_config(settings, state, proxy))
     for member, password in passwords.items():
         report(f"account {member}: password {password}")
     return settings
+
+
+def check_accounts(class_list: Path, students: list[str], teacher: str,
+                   created: set[str]) -> None:
+    """Refuse ids that name an account this classroom did not make: ``course hub`` sets
+    its accounts' passwords and closes their homes, which must never happen to ``bin`` or
+    to someone's own account. The teacher may be a person's own (not a system) account."""
+    for student in students:
+        if student in created:
+            continue
+        try:
+            account = pwd.getpwnam(student)
+        except KeyError:
+            continue
+        raise CourseError(
+            f"{Path(class_list).name}: the id {student!r} is an account that already exists "
+            f"on this server (uid {account.pw_uid}, {account.pw_gecos or 'no description'}) "
+            "and was not made by `course hub`; a student's account must be made by the "
+            "course. Give this student another id in the class list (e.g. "
+            f"{student}.student) and run `course hub` again.")
+    if teacher not in created:
+        try:
+            account = pwd.getpwnam(teacher)
+        except KeyError:
+            return
+        if account.pw_uid < FIRST_REGULAR_UID:
+            raise CourseError(f"The teacher's account {teacher!r} (--teacher) is one of the "
+                              f"system's own (uid {account.pw_uid}): choose another, e.g. "
+                              "--teacher teacher.")
 
 
 def _require_root_on_linux() -> None:
@@ -218,13 +300,40 @@ def _ensure_account(member: Member) -> str | None:
     except KeyError:
         _run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment",
               member.name.replace(":", " "), member.id])
-        fresh = secrets.token_urlsafe(8)
+        fresh = new_password()
         subprocess.run([shutil.which("chpasswd", path=SYSTEM_PATH) or "chpasswd"],
                        input=f"{member.id}:{fresh}\n", text=True, check=True)
-    home = Path(pwd.getpwnam(member.id).pw_dir)
+    account = pwd.getpwnam(member.id)
+    home = Path(account.pw_dir)
     home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o700)  # nobody reads another's home (Debian makes homes 755)
+    status = os.lstat(home)
+    # Nobody reads another's home (Debian makes homes 755); never through a link.
+    if stat.S_ISDIR(status.st_mode) and status.st_uid == account.pw_uid:
+        home.chmod(0o700)
     return fresh
+
+
+def new_password() -> str:
+    """A password of 12 letters and digits without look-alikes, in groups of four."""
+    letters = "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(12))
+    return "-".join(letters[i:i + 4] for i in range(0, 12, 4))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner alone from the moment it exists: a new file
+    made 0600, then put in the old one's place (a link there is replaced, never followed;
+    the hub reading it meanwhile sees the old or the new text, never half)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _keep_passwords(state: Path, passwords: dict[str, str]) -> None:
@@ -232,15 +341,41 @@ def _keep_passwords(state: Path, passwords: dict[str, str]) -> None:
     path = state / "passwords.csv"
     rows = dict(csv.reader(path.read_text().splitlines())) if path.is_file() else {}
     rows.update(passwords)
-    path.write_text("".join(f"{k},{v}\n" for k, v in sorted(rows.items())))
-    path.chmod(0o600)
+    write_private(path, "".join(f"{k},{v}\n" for k, v in sorted(rows.items())))
 
 
-def _ensure_exchange() -> None:
-    """nbgrader's exchange: everyone may write into it, as nbgrader's documentation says;
-    nbgrader itself keeps submissions apart (inbound is write-only for students)."""
-    EXCHANGE.mkdir(parents=True, exist_ok=True)
-    EXCHANGE.chmod(0o777)
+def _check_certificate(certificate: Path, key: Path) -> None:
+    """Refuse a certificate and key that cannot serve HTTPS together, saying why."""
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certificate, key)
+    except (OSError, ssl.SSLError) as error:
+        raise CourseError(f"The certificate {certificate} and key {key} cannot serve HTTPS "
+                          f"({error}): give the school's certificate (PEM, with its chain) "
+                          "and the private key that belongs to it.") from None
+
+
+def _install_certificate(state: Path, certificate: Path, key: Path) -> tuple[str, str]:
+    """Copies of the certificate and key that only root reads, for the hub's proxy."""
+    folder = state / "tls"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    copies = folder / "certificate.pem", folder / "key.pem"
+    for source, copy in zip((certificate, key), copies, strict=True):
+        write_private(copy, Path(source).read_text())
+    return str(copies[0]), str(copies[1])
+
+
+def _write_profile_script(teacher: str, tools: Path, state: Path) -> Path:
+    """The teacher's terminal in JupyterLab is a login shell, whose /etc/profile resets
+    PATH: this puts ``course`` and ``nbgrader`` back on it, for the teacher alone."""
+    path = PROFILE_DIR / f"course-hub-{teacher}.sh"
+    path.write_text(
+        f"# Written by `course hub` for the classroom in {state}; `course hub remove`\n"
+        f"# removes it. The teacher's tools (course, nbgrader) on their login shells' PATH.\n"
+        f'if [ "$(id -un)" = "{teacher}" ]; then\n'
+        f'    PATH="{tools}:$PATH"\n    export PATH\nfi\n')
+    path.chmod(0o644)
+    return path
 
 
 def _ensure_classroom_course(course_dir: Path, teacher: str, members: list[Member],
@@ -389,9 +524,20 @@ def _ensure_proxy(state: Path, report) -> Path:
 
 
 def _ensure_jupyter_config(folder: Path, course_dir: Path | None) -> Path:
-    """The Jupyter settings of one side: the teacher's point nbgrader at the course."""
+    """The Jupyter settings of one side: the teacher's point nbgrader at the course and let
+    Formgrader show inside JupyterLab; nobody is asked about Jupyter news."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
+    (folder / "labconfig").mkdir(exist_ok=True)
+    (folder / "labconfig").chmod(0o755)
+    (folder / "labconfig" / "page_config.json").write_text(json.dumps(QUIET_LAB))
+    server = "c = get_config()  # noqa: F821 - written by `course hub`\n"
+    if course_dir is not None:
+        # JupyterHub forbids every frame ("frame-ancestors 'none'"); JupyterLab shows
+        # Formgrader in a frame of the same server, which 'self' allows (no other site).
+        server += ('c.ServerApp.tornado_settings = {"headers": {"Content-Security-Policy": '
+                   '"frame-ancestors \'self\'"}}\n')
+    (folder / "jupyter_server_config.py").write_text(server)
     settings = "c = get_config()  # noqa: F821 - written by `course hub`\n"
     if course_dir is not None:
         settings += f"c.CourseDirectory.root = {str(course_dir)!r}\n"
@@ -399,6 +545,8 @@ def _ensure_jupyter_config(folder: Path, course_dir: Path | None) -> Path:
         # student's as script (as in the course's nbgrader_config.py).
         settings += ('c.HTMLExporter.sanitize_html = True\nc.HTMLExporter.filters = '
                      '{"markdown2html": "course_lib.autograder.inert_markdown.markdown2html"}\n')
+        # Formgrader's Collect too trusts the exchange's owners and times, not the names.
+        settings += f"c.ExchangeFactory.collect = {COLLECTOR!r}\n"
     (folder / "nbgrader_config.py").write_text(settings)
     return folder
 
@@ -416,7 +564,13 @@ def _data_path() -> str:
 
 
 def _hub_config(settings: HubSettings, state: Path, proxy: Path) -> str:
-    allowed = sorted({settings.teacher, *settings.students})
+    proxy_command = [str(proxy)]
+    tls = ""
+    if settings.certificate:
+        tls = (f"c.JupyterHub.ssl_cert = {settings.certificate!r}\n"
+               f"c.JupyterHub.ssl_key = {settings.key!r}\n")
+        if settings.redirect_port:
+            proxy_command += ["--redirect-port", str(settings.redirect_port)]
     return f'''"""JupyterHub's settings for the course, written by `course hub` (run it again to
 change them; changes made here are overwritten)."""
 
@@ -424,14 +578,16 @@ c = get_config()  # noqa: F821
 c.JupyterHub.ip = {settings.ip!r}
 c.JupyterHub.port = {settings.port}
 c.JupyterHub.hub_ip = "127.0.0.1"
-c.ConfigurableHTTPProxy.command = [{str(proxy)!r}]
-c.JupyterHub.db_url = "sqlite:///{state / 'jupyterhub.sqlite'}"
+c.ConfigurableHTTPProxy.command = {proxy_command!r}
+{tls}c.JupyterHub.db_url = "sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = {str(state / 'jupyterhub_cookie_secret')!r}
 c.JupyterHub.pid_file = {str(state / 'jupyterhub.pid')!r}
 c.JupyterHub.cleanup_servers = True
-# Logins are the accounts' own passwords (PAM): no identity server to run.
-c.JupyterHub.authenticator_class = "pam"
-c.Authenticator.allowed_users = {set(allowed)!r}
+# Logins are the accounts' own passwords (PAM): no identity server to run; who may log
+# in is read from the class list at each login, so new students need no restart.
+c.JupyterHub.authenticator_class = "course_lib.teacher.hub_auth.CourseAuthenticator"
+c.CourseAuthenticator.settings_file = {str(_settings_path(state))!r}
+c.Authenticator.any_allow_config = True
 c.Authenticator.admin_users = {{{settings.teacher!r}}}
 c.JupyterHub.spawner_class = "course_lib.teacher.hub_spawner.CourseSpawner"
 c.CourseSpawner.settings_file = {str(_settings_path(state))!r}
@@ -450,10 +606,21 @@ def start(state: Path = STATE_DIR, report=print, timeout: float = 120) -> HubSet
         raise CourseError(f"No classroom server is set up in {state}: run `course hub "
                           "--class-list CLASS.csv` first.")
     if running_pid(state) is None:
-        log = open(state / "jupyterhub.log", "ab")  # noqa: SIM115 - the hub keeps it open
-        subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",
-                          str(state / "jupyterhub_config.py")], cwd=state, stdout=log,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+        # Private from the start: the log holds every user's server log, the database the
+        # users' tokens. The hub's mask (077) keeps whatever else it writes private too.
+        database = os.open(state / "jupyterhub.sqlite", os.O_WRONLY | os.O_CREAT
+                           | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        os.fchmod(database, 0o600)
+        os.close(database)
+        log = os.open(state / "jupyterhub.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                      | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        os.fchmod(log, 0o600)
+        try:
+            subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",
+                              str(state / "jupyterhub_config.py")], cwd=state, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True, umask=0o077)
+        finally:
+            os.close(log)
         deadline = time.monotonic() + timeout
         while not _answers(settings):
             if time.monotonic() > deadline:
@@ -465,8 +632,13 @@ def start(state: Path = STATE_DIR, report=print, timeout: float = 120) -> HubSet
 
 
 def _answers(settings: HubSettings) -> bool:
+    host = settings.ip if settings.ip not in ("", "0.0.0.0") else "127.0.0.1"
+    scheme = "https" if settings.certificate else "http"
+    # Only whether it answers: the certificate names the server, not this address.
+    context = ssl._create_unverified_context() if settings.certificate else None
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{settings.port}/hub/api", timeout=3)
+        urllib.request.urlopen(f"{scheme}://{host}:{settings.port}/hub/api", timeout=3,
+                               context=context)
         return True
     except OSError:
         return False
@@ -494,6 +666,12 @@ def status(state: Path = STATE_DIR) -> str:
              f"({', '.join(settings.students[:8])}{' ...' if len(settings.students) > 8 else ''})",
              f"exchange: {EXCHANGE}", f"per student: {settings.limits['memory_mb']:,} MB, "
              f"{settings.limits['cpu_cores']:g} core(s)"]
+    if pid:
+        from course_lib.teacher.hub_limits import describe
+
+        lines += ["  " + describe(student, settings.limits["memory_mb"],
+                                  settings.limits["cpu_cores"])
+                  for student in settings.students]
     return "\n".join(lines)
 
 
@@ -513,9 +691,13 @@ def stop(state: Path = STATE_DIR, timeout: float = 60) -> bool:
 
 
 def remove(state: Path = STATE_DIR, report=print) -> None:
-    """Stop the hub, delete the accounts it made (homes included), the course's exchange
-    folder and everything in the state folder."""
+    """Stop the hub, delete the accounts it made (homes included), the course's folder in
+    the exchange if this classroom made it (the teacher's), its login script and
+    everything in the state folder. Nothing else: without saved settings, only the state
+    folder goes."""
     settings = load_settings(state)
+    # Read before anything is deleted: the course id is in the teacher's home.
+    exchange_folder = _exchange_folder(settings)
     stop(state)
     if settings is not None:
         for account in settings.created_accounts:
@@ -524,21 +706,36 @@ def remove(state: Path = STATE_DIR, report=print) -> None:
                 subprocess.run([shutil.which(command[0], path=SYSTEM_PATH) or command[0],
                                 *command[1:]], check=False, capture_output=True)
             report(f"removed account {account}")
-    shutil.rmtree(EXCHANGE / _course_id(settings), ignore_errors=True)
+        if settings.profile_script:
+            Path(settings.profile_script).unlink(missing_ok=True)
+    if exchange_folder is not None:
+        shutil.rmtree(exchange_folder, ignore_errors=True)
+        report(f"removed {exchange_folder}")
     shutil.rmtree(state, ignore_errors=True)
 
 
-def _course_id(settings: HubSettings | None) -> str:
-    return "mnist-cnn" if settings is None else _read_course_id(Path(settings.course_dir))
+def _exchange_folder(settings: HubSettings | None) -> Path | None:
+    """The course's folder in the exchange, if this classroom's teacher owns it."""
+    if settings is None:
+        return None
+    course_id = settings.exchange_course or _read_course_id(Path(settings.course_dir))
+    folder = EXCHANGE / course_id
+    try:
+        owner = os.lstat(folder).st_uid
+        teacher = pwd.getpwnam(settings.teacher).pw_uid
+    except (OSError, KeyError):
+        return None
+    return folder if course_id and owner == teacher else None
 
 
 def _read_course_id(course_dir: Path) -> str:
+    """The course id of the course's settings ("" if they cannot be read)."""
     from course_lib.teacher.course import course_directory
 
     try:
-        return course_directory(course_dir).course_id or "mnist-cnn"
-    except CourseError:
-        return "mnist-cnn"
+        return course_directory(course_dir).course_id
+    except (CourseError, OSError):
+        return ""
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -578,4 +775,5 @@ def _chown_tree(folder: Path, user: str) -> None:
 
 
 __all__ = ["ASSIGNMENT", "STATE_DIR", "STUDENT_LIMITS", "EXCHANGE", "setup", "start",
-           "status", "stop", "remove", "read_class_list", "load_settings"]
+           "status", "stop", "remove", "read_class_list", "load_settings", "check_accounts",
+           "new_password", "write_private"]

@@ -82,12 +82,12 @@ def _decode(raw: bytes, path: Path, what: str) -> tuple[str, str, bool]:
 
 def to_bytes(table: Table, encoding: str | None = None) -> bytes:
     """The table written as it came: same encoding, byte order mark, separator and line
-    ends (or in ``encoding``, with a byte order mark for UTF-8)."""
+    ends (or in another ``encoding``, without a byte order mark for UTF-8)."""
     encoding = encoding or table.encoding
     out = io.StringIO()
     csv.writer(out, delimiter=table.separator, lineterminator=table.newline).writerows(
         table.rows)
-    bom = table.bom if encoding == table.encoding else encoding == UTF8
+    bom = table.bom and encoding == table.encoding
     data = out.getvalue().encode(encoding)  # UTF-16 writes its own byte order mark
     return (_BOMS.get(encoding, b"") if bom else b"") + data
 

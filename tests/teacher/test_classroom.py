@@ -2,33 +2,44 @@
 
 `course hub` sets up the classroom server (system accounts for two students and the
 teacher, the students' and the teacher's environments, nbgrader's exchange, JupyterHub
-with configurable-http-proxy from npm) and starts it on the loopback address. Debian's
-Chromium, driven by Playwright, then does what the class does: student A logs in, fetches
-the assignment in the Assignments tab, opens it, runs it on the embedded sample, answers
-assignment 1 and submits; student B fails to read A's home and A's submission; the teacher
-collects, autogrades and returns; A fetches the feedback and sees the score. At the end,
-`course hub remove` takes away the accounts, homes, processes and files it made.
+with configurable-http-proxy from npm) and starts it on the loopback address, on HTTPS
+with a certificate of a school CA made here (which Chromium is told to trust by policy),
+its plain-HTTP port only redirecting. Debian's Chromium, driven by Playwright, then does
+what the class does: student A logs in, fetches the assignment in the Assignments tab,
+opens it, runs it on the embedded sample, answers assignment 1 and submits; student B, a
+hostile classmate, hands in as A, hands in links to the teacher's files, tries to take
+the exchange's course folder and to read the hub's files, and fails to read A's home and
+A's submission; the teacher (Formgrader inside JupyterLab, `course` on a login shell's
+PATH, in the course folder) collects, autogrades and returns; A fetches the feedback and
+sees the score. A student added to the class list then logs in without a restart. At the
+end, `course hub remove` takes away the accounts, homes, processes and files it made.
 
 Needs root, Linux, bubblewrap, Chromium and npm (`.ci/run` installs them); several minutes.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 import os
 import pwd
 import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.tls import make_test_certificates
 
 from course_lib.autograder.sandbox import sandbox_available
-from course_lib.teacher import hub
+from course_lib.teacher import hub, hub_limits
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +49,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
 STUDENT_A, STUDENT_B, TEACHER = "mnist-ada", "mnist-bob", "mnist-teacher"
+LATE_STUDENT = "mnist-cem"  # added to the class list while the hub runs
+POLICIES = Path("/etc/chromium/policies/managed")  # Debian's Chromium reads its policies here
 MISSING = [why for why, missing in [
     ("needs root (it makes system accounts)", os.geteuid() != 0),
     ("needs bubblewrap", not sandbox_available()),
@@ -68,7 +81,7 @@ def classroom(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("The classroom test cannot run: " + "; ".join(MISSING))
         pytest.skip("; ".join(MISSING))
-    for account in (STUDENT_A, STUDENT_B, TEACHER):
+    for account in (STUDENT_A, STUDENT_B, TEACHER, LATE_STUDENT):
         try:
             pwd.getpwnam(account)
             pytest.fail(f"An account {account} exists already: this test makes its own.")
@@ -78,20 +91,35 @@ def classroom(tmp_path_factory):
     state = Path(f"/srv/mnist-course-test-{secrets.token_hex(4)}")
     class_list = tmp_path_factory.mktemp("class") / "class.csv"
     class_list.write_text(f"id,name\n{STUDENT_A},Ada Lovelace\n{STUDENT_B},Bob Smith\n")
-    port = free_port()
+    tls = make_test_certificates(tmp_path_factory.mktemp("tls"))
+    port, redirect_port = free_port(), free_port()
     started = time.perf_counter()
     lines = []
+    # Chromium trusts the school's CA as a school's managed browser would: by policy.
+    policy = POLICIES / f"course-test-ca-{secrets.token_hex(4)}.json"
+    made = [folder for folder in (POLICIES, *POLICIES.parents) if not folder.exists()]
     try:
+        POLICIES.mkdir(parents=True, exist_ok=True)
+        policy.write_text(json.dumps({"CACertificates": [base64.b64encode(
+            ssl.PEM_cert_to_DER_cert(tls.ca.read_text())).decode()]}))
         settings = hub.setup(ROOT, class_list, state=state, teacher=TEACHER, ip="127.0.0.1",
-                             port=port, report=lines.append)
+                             port=port, certificate=tls.certificate, key=tls.key,
+                             redirect_port=redirect_port, report=lines.append)
         hub.start(state, report=lines.append)
         setup_seconds = time.perf_counter() - started
-        yield {"state": state, "settings": settings, "url": f"http://127.0.0.1:{port}",
+        yield {"state": state, "settings": settings, "url": f"https://127.0.0.1:{port}",
                "passwords": dict(csv.reader((state / "passwords.csv").read_text()
                                             .splitlines())),
-               "lines": lines, "setup_seconds": setup_seconds}
+               "lines": lines, "setup_seconds": setup_seconds, "class_list": class_list,
+               "ca": tls.ca, "redirect_port": redirect_port}
     finally:
         hub.remove(state, report=lambda line: None)
+        policy.unlink(missing_ok=True)
+        for folder in made:  # innermost first; left if someone else put a policy there
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def log_in(browser, classroom: dict, user: str):
@@ -122,6 +150,21 @@ def dismiss_dialogs(page) -> list[str]:
     return said
 
 
+def click_past_dialogs(page, target, attempts: int = 6) -> list[str]:
+    """Click ``target``, first accepting any JupyterLab dialog that comes in its way (one
+    may open late, e.g. after a kernel restart); return what they said, or fail with it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    said = []
+    for _ in range(attempts):
+        try:
+            target.click(timeout=10_000)
+            return said
+        except PlaywrightTimeout:
+            said += dismiss_dialogs(page)
+    raise AssertionError(f"JupyterLab dialogs kept covering the notebook: {said}")
+
+
 def wait_until_idle(page) -> None:
     """Wait until the notebook's kernel is ready and nothing runs."""
     page.wait_for_function(
@@ -141,6 +184,8 @@ def test_the_classroom_round_trip(classroom):
     state = classroom["state"]
     course = classroom["settings"].course_dir
     assert f"account {STUDENT_A}: password " in "\n".join(classroom["lines"])
+    check_https_and_plain_http_only_redirecting(classroom)
+    check_the_teachers_login_shell_has_the_tools(state, course)
     started = time.perf_counter()
     released = as_user(TEACHER, "course", "--course", course, "release", state=state)
     assert released.returncode == 0, released.stderr
@@ -149,11 +194,16 @@ def test_the_classroom_round_trip(classroom):
         try:
             teacher = log_in(browser, classroom, TEACHER)
             assert "Formgrader" in nbgrader_menu(teacher)
+            check_formgrader_shows_inside_jupyterlab(teacher)
+            [server] = hub_limits.server_processes(TEACHER)
+            assert os.readlink(f"/proc/{server}/cwd") == course  # where terminals open
             teacher.close()
 
             ada = log_in(browser, classroom, STUDENT_A)
-            # Students get the Assignments tab and nothing else of nbgrader's.
+            # Students get the Assignments tab and nothing else of nbgrader's, no news.
             assert nbgrader_menu(ada) == ["Assignment List"]
+            page_config = json.loads(ada.locator("#jupyter-config-data").text_content())
+            assert "apputils-extension:announcements" in str(page_config["disabledExtensions"])
             open_assignments(ada)
             ada.locator("#released_assignments_list button", has_text="Fetch").click()
             ada.wait_for_selector("#fetched_assignments_list .list_item", timeout=60_000)
@@ -171,7 +221,8 @@ def test_the_classroom_round_trip(classroom):
             dismiss_dialogs(ada)
             assert ada.locator(".jp-Notebook").get_by_text("sample").count() > 0
             answer = ada.locator(".jp-CodeCell", has_text="YOUR CODE HERE").first
-            answer.locator(".cm-content").click()
+            late = click_past_dialogs(ada, answer.locator(".cm-content"))
+            print("dialogs accepted before answering:", late or "none")
             ada.keyboard.press("Control+a")
             ada.keyboard.type("digit_4 = 4\ndigit_100 = 9\n")
             ada.keyboard.press("Shift+Enter")
@@ -183,9 +234,13 @@ def test_the_classroom_round_trip(classroom):
             ada.locator("#fetched_assignments_list button", has_text="Submit").click()
             ada.wait_for_selector("#submitted_assignments_list .list_item", timeout=60_000)
 
-            for step in (["collect"], ["autograde"], ["return"]):
+            hostile_classmate_tries(state, course)
+            said = {}
+            for step in (["collect"], ["autograde", STUDENT_A], ["return"]):
                 done = as_user(TEACHER, "course", "--course", course, *step, state=state)
                 assert done.returncode == 0, f"course {step[0]}: {done.stdout}{done.stderr}"
+                said[step[0]] = done.stdout + done.stderr
+            check_the_hostile_hand_ins_were_refused(said["collect"], course)
             check_student_b_cannot_reach_student_a(state)
 
             ada.reload()
@@ -200,12 +255,110 @@ def test_the_classroom_round_trip(classroom):
             page.get_by_text("Score:").first.wait_for(timeout=60_000)
             text = page.inner_text()
             round_trip = time.perf_counter() - started
+            check_a_student_added_later_logs_in_without_a_restart(browser, classroom)
         finally:
             browser.close()
     # Assignment 1 right (2 points), nothing else answered: 2 of the 22.
     assert re.search(r"Score: 2(\.0)? / 22(\.0)?", text), text[:500]
     print(f"classroom set up in {classroom['setup_seconds']:.0f} s; round trip (release to "
           f"feedback read) {round_trip:.0f} s")
+
+
+def check_https_and_plain_http_only_redirecting(classroom: dict) -> None:
+    """The hub answers on HTTPS with the school's certificate; its plain-HTTP port only
+    sends the browser on to HTTPS."""
+    trusted = ssl.create_default_context(cafile=str(classroom["ca"]))
+    with urllib.request.urlopen(f"{classroom['url']}/hub/api", context=trusted) as answer:
+        assert "version" in json.loads(answer.read())
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(Stay).open(
+            f"http://127.0.0.1:{classroom['redirect_port']}/hub/login")
+    assert redirected.value.code in (301, 302, 307, 308)
+    assert redirected.value.headers["Location"].startswith(f"{classroom['url']}/hub/login")
+
+
+def check_the_teachers_login_shell_has_the_tools(state: Path, course: str) -> None:
+    """The teacher's JupyterLab terminal is a login shell (/etc/profile resets PATH):
+    `course` and `nbgrader` are found there all the same."""
+    shell = subprocess.run(
+        [shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin") or "runuser", "-u",
+         TEACHER, "--", "bash", "-l", "-c", "command -v course; command -v nbgrader"],
+        capture_output=True, text=True, check=False, cwd=course,
+        env={"PATH": "/usr/bin:/bin", "HOME": pwd.getpwnam(TEACHER).pw_dir})
+    tools = state / "teacher-env" / "bin"
+    assert shell.stdout.split() == [str(tools / "course"), str(tools / "nbgrader")], shell
+
+
+def check_formgrader_shows_inside_jupyterlab(page) -> None:
+    """Nbgrader ▸ Formgrader opens Formgrader in a frame of the teacher's JupyterLab."""
+    page.get_by_text("Nbgrader", exact=True).click()
+    page.locator('.lm-Menu-itemLabel:text-is("Formgrader")').click()
+    frame = page.frame_locator("#formgrader-iframe iframe")
+    frame.get_by_text("Manage Assignments").first.wait_for(timeout=60_000)
+
+
+def hostile_classmate_tries(state: Path, course: str) -> None:
+    """Student B hands in as A, hands in links to the teacher's files, tries to take the
+    exchange's course folder and to read the hub's files: each attempt fails or is refused
+    at collection."""
+    exchange = hub.EXCHANGE / "mnist-cnn"
+    released = exchange / "outbound" / "mnist_cnn" / "mnist_cnn.ipynb"
+    forged = exchange / "inbound" / f"{STUDENT_A}+mnist_cnn+2099-01-01 00:00:00.000000 UTC+xx"
+    links = exchange / "inbound" / f"{STUDENT_B}+mnist_cnn+2020-01-01 00:00:00.000000 UTC+yy"
+    script = (f"set -e; mkdir '{forged}' '{links}'; cp '{released}' '{forged}/'; "
+              f"cp '{released}' '{links}/'; "
+              f"ln -s '{course}/source/mnist_cnn/mnist_cnn.ipynb' '{links}/answers.ipynb'; "
+              f"ln -s '{course}/gradebook.db' '{links}/gradebook.db'")
+    done = as_user(STUDENT_B, "sh", "-c", script, state=state)
+    assert done.returncode == 0, done.stderr  # handing in is allowed; collecting decides
+    for attempt in (["mv", str(exchange), str(exchange) + "-taken"],
+                    ["mkdir", str(exchange / "outbound" / "mnist_cnn_nl")],
+                    ["cat", str(state / "jupyterhub.sqlite")],
+                    ["cat", str(state / "jupyterhub.log")],
+                    ["cat", str(state / "passwords.csv")],
+                    ["cat", str(state / "hub.json")],
+                    ["cat", str(state / "tls" / "key.pem")]):
+        tried = as_user(STUDENT_B, *attempt, state=state)
+        assert tried.returncode != 0, attempt
+        assert re.search("Permission denied|Operation not permitted", tried.stderr), attempt
+    assert exchange.is_dir() and not Path(str(exchange) + "-taken").exists()
+
+
+def check_the_hostile_hand_ins_were_refused(said: str, course: str) -> None:
+    """`course collect` refused B's hand-in as A and left B's links out, saying so."""
+    assert f"Not collecting {STUDENT_A}+mnist_cnn+2099" in said, said
+    assert f"made by the account {STUDENT_B}, not by the account {STUDENT_A}" in said, said
+    for link in ("answers.ipynb", "gradebook.db"):
+        assert f"Left out {STUDENT_B}'s {link}: a link" in said, said
+    collected = Path(course) / "submitted" / STUDENT_B / "mnist_cnn"
+    assert sorted(p.name for p in collected.iterdir()) == ["mnist_cnn.ipynb", "timestamp.txt"]
+
+
+def check_a_student_added_later_logs_in_without_a_restart(browser, classroom: dict) -> None:
+    """`course hub --class-list` again, with one more student and no address given: the
+    address stays, the hub keeps running, and the new student logs in at once."""
+    state, before = classroom["state"], classroom["settings"]
+    class_list = classroom["class_list"]
+    class_list.write_text(class_list.read_text() + f"{LATE_STUDENT},Cem Yilmaz\n")
+    running = hub.running_pid(state)
+    lines = []
+    settings = hub.setup(ROOT, class_list, state=state, report=lines.append)
+    assert (settings.url, settings.redirect_port) == (before.url, before.redirect_port)
+    assert hub.running_pid(state) == running
+    [password] = [line.rsplit(" ", 1)[1] for line in lines
+                  if line.startswith(f"account {LATE_STUDENT}: password ")]
+    page = browser.new_page()
+    page.goto(f"{classroom['url']}/hub/login")
+    page.fill("#username_input", LATE_STUDENT)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r"/(hub/spawn|user/)"), timeout=60_000)
+    page.close()
 
 
 def check_student_b_cannot_reach_student_a(state: Path) -> None:
@@ -221,7 +374,8 @@ def check_student_b_cannot_reach_student_a(state: Path) -> None:
     # A's submission is there, under a name with a random part that B cannot list, so B
     # can neither read nor overwrite it.
     [submission] = [p for p in (exchange / "inbound").iterdir()
-                    if p.name.startswith(STUDENT_A + "+")]
+                    if p.name.startswith(STUDENT_A + "+")
+                    and p.stat().st_uid == pwd.getpwnam(STUDENT_A).pw_uid]
     assert re.search(r"\+[A-Za-z0-9_-]{8,}$", submission.name)
 
 
@@ -241,3 +395,6 @@ def test_each_students_server_runs_within_the_limits(classroom):
     limit_file = next(p for p in (base / memory.lstrip("/") / "memory.limit_in_bytes",
                                   base / memory.lstrip("/") / "memory.max") if p.exists())
     assert int(limit_file.read_text()) == limits.memory_mb * 2**20
+    # `course hub status` says so, student by student.
+    assert f"{STUDENT_A}: limits in force (2,560 MB, 1 core(s))" in hub.status(
+        classroom["state"])

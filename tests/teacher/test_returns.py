@@ -1,8 +1,17 @@
-"""Do grades and feedback go back into Moodle and Canvas in the platforms' own forms, and is
-a file that does not fit refused with nothing written?
+"""Do grades and feedback go back into Moodle and Canvas in the platforms' own forms, under
+the platforms' ids, with nbgrader's late penalty, the platform's own grades respected, and
+is a file that does not fit refused with nothing written?
 
-A small course (one autograded check of 2 points, one written answer of 2 points) is
-collected from a Moodle download and a Canvas download, graded by nbgrader, and returned.
+A small course (one autograded check of 2 points, one written answer of 2 points, a due
+date, and a late penalty of one point) is collected from a Moodle download with its grading
+worksheet and from a Canvas download, graded by nbgrader, and returned. The files are
+built as the platforms build them (tests/helpers/platform_downloads.py); what Moodle does
+with the worksheet follows mod/assign/feedback/offline/locallib.php
+(process_import_grades: a grade of a locked row, or one equal to the current grade, is
+skipped) and mod/assign/feedback/file/importziplib.php (feedback files matched by
+participant id); Canvas' import follows lib/gradebook_importer.rb (';' and decimal commas
+read, students matched by ID) and Assignment#infer_comment_context_from_filename (user and
+file ids in the feedback files' names).
 """
 
 from __future__ import annotations
@@ -10,12 +19,28 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
-from helpers.course import zip_bytes
-from nbgrader.tests import create_grade_and_solution_cell, create_grade_cell, create_solution_cell
+from helpers.platform_downloads import (
+    ASSIGNMENT,
+    MOODLE_HEADER,
+    RIGHT,
+    WRONG,
+    CanvasSubmission,
+    MoodleSubmission,
+    canvas_download,
+    canvas_export,
+    handed_in,
+    moodle_download,
+    moodle_row,
+    moodle_worksheet,
+    scratch_notebook,
+    small_lesson,
+    zip_of,
+)
 
 from course_lib.teacher import course, platforms
 from course_lib.teacher.collect import collect
@@ -24,158 +49,231 @@ from course_lib.teacher.returns import return_to_canvas, return_to_moodle
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENT = "mnist_cnn"
-RIGHT, WRONG = "answer = 42", "answer = 7"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+ON_TIME, LATE = "Monday, 2 March 2026, 11:58 PM", "Tuesday, 3 March 2026, 10:00 AM"
+LATE_PENALTY_CONFIG = '''
+from nbgrader.plugins import LateSubmissionPlugin
 
 
-def lesson() -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    notebook.cells = [
-        create_solution_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", "code",
-                             "answer"),
-        create_grade_cell("assert answer == 42, 'the answer is not 42'", "code",
-                          "test_answer", 2),
-        create_grade_and_solution_cell("Why 42?", "markdown", "explain", 2),
+class OnePointOff(LateSubmissionPlugin):
+    """Late: one point off."""
+
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        return 1.0
+
+
+c.AssignLatePenalties.plugin_class = OnePointOff
+'''
+GREEK = "Δημήτρης Παπαδόπουλος"
+
+
+def worksheet_rows(maximum: str = "4.00") -> list[list[str]]:
+    """Moodle's worksheet of the class: Jan (2847565) already graded in Moodle, Dimitris
+    late, Ann's grade locked in the gradebook, Erin without a submission."""
+    return [
+        moodle_row(2847565, "Jan Peeters", ON_TIME, grade="3.50", maximum=maximum,
+                   comment="Goed gewerkt, Jan; kijk nog eens naar vraag 3."),
+        moodle_row(2847566, "Jan Peeters", ON_TIME, maximum=maximum),
+        moodle_row(2847567, GREEK, LATE, maximum=maximum),
+        moodle_row(2847568, "Ann Locked", ON_TIME, maximum=maximum, changeable="No"),
+        moodle_row(2847569, "Erin Li", maximum=maximum, status="No submission"),
     ]
-    return notebook
-
-
-def handed_in(answer: str) -> bytes:
-    notebook = lesson()
-    notebook.cells[0].source = answer
-    notebook.cells[0].metadata.nbgrader["checksum"] = "changed"
-    return nbformat.writes(notebook).encode()
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Alice (right) and Bob (wrong) from Moodle, Carol (right) and Dave (wrong) from
-    Canvas; Alice's written answer graded 1 of 2, the others' not yet."""
+    """The class collected from Moodle (with its worksheet) and Canvas, and graded:
+    Dimitris' written answer graded 1 of 2 by hand, the others' not yet."""
     folder = tmp_path_factory.mktemp("returns") / "course"
     (folder / "source" / ASSIGNMENT).mkdir(parents=True)
-    (folder / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id'
-                                               ' = "returns"\n')
-    nbformat.write(lesson(), folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (folder / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "returns"\n' + LATE_PENALTY_CONFIG)
+    nbformat.write(small_lesson(), folder / "source" / ASSIGNMENT / NOTEBOOK)
     course.generate(folder)
-    downloads = tmp_path_factory.mktemp("downloads")
-    (downloads / "moodle.zip").write_bytes(zip_bytes({
-        f"Alice Jones_11_assignsubmission_file_/{ASSIGNMENT}.ipynb": handed_in(RIGHT),
-        f"Bob Smith_12_assignsubmission_file/{ASSIGNMENT}.ipynb": handed_in(WRONG)}))
-    (downloads / "canvas.zip").write_bytes(zip_bytes({
-        f"cartercarol_301_5001_{ASSIGNMENT}.ipynb": handed_in(RIGHT),
-        f"doedave_LATE_302_5002_{ASSIGNMENT}.ipynb": handed_in(WRONG),
-        "cartercarol_301_5003_7_mine.png": b"\x89PNG not really"}))
-    collected = collect([downloads / "moodle.zip", downloads / "canvas.zip"], folder,
-                        ASSIGNMENT)
-    assert collected.students == ["alice-jones", "bob-smith", "cartercarol", "doedave"]
-    course.checked(folder, "autograde", ASSIGNMENT, "--force")
     from nbgrader.api import Gradebook
 
+    with Gradebook(course.gradebook_url(folder)) as book:  # due 2 March 2026, 23:59:59 CET
+        book.update_or_create_assignment(ASSIGNMENT, duedate=datetime(2026, 3, 2, 22, 59, 59))
+    downloads = tmp_path_factory.mktemp("downloads")
+    (downloads / "moodle.zip").write_bytes(moodle_download([
+        MoodleSubmission("Jan Peeters", 2847565, {NOTEBOOK: handed_in(RIGHT)}),
+        MoodleSubmission("Jan Peeters", 2847566, {"Untitled.ipynb": scratch_notebook(),
+                                                  NOTEBOOK: handed_in(RIGHT)}),
+        MoodleSubmission(GREEK, 2847567, {NOTEBOOK: handed_in(RIGHT)}),
+        MoodleSubmission("Ann Locked", 2847568, {NOTEBOOK: handed_in(WRONG)})]))
+    (downloads / "worksheet.csv").write_bytes(moodle_worksheet(worksheet_rows()))
+    (downloads / "canvas.zip").write_bytes(canvas_download([
+        CanvasSubmission("Peeters, Jan", 31004, [(5001, "notes.ipynb", scratch_notebook()),
+                                                 (5002, NOTEBOOK, handed_in(RIGHT))]),
+        CanvasSubmission("Peeters, Jan", 31005, [(5003, NOTEBOOK, handed_in(RIGHT))],
+                         late=True),
+        CanvasSubmission("Maes, Zoë", 31006, [(5005, "mnist_cnn.zip", zip_of({
+            f"mnist_cnn/{NOTEBOOK}": handed_in(RIGHT), "mnist_cnn/own_digits/3.png": b"png"}))]),
+        CanvasSubmission("", 0, [(5009, NOTEBOOK, handed_in(WRONG))], anonymous_id="Qq2Mx"),
+    ]))
+    moodle = collect([downloads / "moodle.zip"], folder, ASSIGNMENT,
+                     moodle=downloads / "worksheet.csv", timezone_name="Europe/Brussels")
+    canvas = collect([downloads / "canvas.zip"], folder, ASSIGNMENT)
+    assert moodle.students == [f"moodle-{n}" for n in range(2847565, 2847569)]
+    assert canvas.students == ["canvas-31004", "canvas-31005", "canvas-31006",
+                               "canvas-anon-Qq2Mx"]
+    course.checked(folder, "autograde", ASSIGNMENT, "--force")
     with Gradebook(course.gradebook_url(folder)) as book:
-        grade = book.find_grade("explain", ASSIGNMENT, ASSIGNMENT, "alice-jones")
+        grade = book.find_grade("explain", ASSIGNMENT, ASSIGNMENT, "moodle-2847567")
         grade.manual_score, grade.needs_manual_grade = 1, False  # as Formgrader does
         book.db.commit()
     return folder
 
 
-MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade",
-                 "Maximum Grade", "Grade can be changed", "Last modified (submission)",
-                 "Online text", "Last modified (grade)", "Feedback comments"]
-
-
-def moodle_worksheet(path: Path, rows=None, maximum="4.00", encoding="utf-8",
-                     delimiter=",") -> Path:
-    """A worksheet shaped as Moodle writes it, with an extra (online text) column and one
-    participant who did not hand in."""
-    rows = rows or [
-        ["Participant 11", "Alice Jones", "alice@school.example", "Submitted for grading",
-         "", maximum, "Yes", "Monday, 2 March 2026, 11:59 PM", "", "-", ""],
-        ["Participant 12", "Bob Smith", "bob@school.example", "Submitted for grading", "",
-         maximum, "Yes", "Monday, 2 March 2026, 10:02 PM", "see \"notes\", page 2", "-", ""],
-        ["Participant 13", "Erin Li", "erin@school.example", "No submission", "", maximum,
-         "Yes", "-", "", "-", ""]]
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows([MOODLE_HEADER, *rows])
-    path.write_bytes(out.getvalue().encode(encoding))
-    return path
+def read_csv(path: Path, encoding: str = "utf-8-sig", separator: str = ",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline=""),
+                           delimiter=separator))
 
 
 def test_collect_keeps_who_each_student_is_on_the_platform(graded):
+    """Are the platform's ids, names and hand-in times recorded for the return?"""
     records = platforms.load(graded)
-    assert {s: (r.platform, r.platform_id, r.name, r.file_id) for s, r in records.items()} == {
-        "alice-jones": ("moodle", "11", "Alice Jones", ""),
-        "bob-smith": ("moodle", "12", "Bob Smith", ""),
-        "cartercarol": ("canvas", "301", "cartercarol", "5001"),
-        "doedave": ("canvas", "302", "doedave", "5002")}
-    own = course.step_folder(graded, "submitted", "cartercarol", ASSIGNMENT) / "own_digits"
-    assert [p.name for p in own.iterdir()] == ["7_mine.png"]  # Canvas' prefix taken off
+    assert {s: (r.platform_id, r.name, r.late) for s, r in records.items()} == {
+        "moodle-2847565": ("2847565", "Jan Peeters", False),
+        "moodle-2847566": ("2847566", "Jan Peeters", False),
+        "moodle-2847567": ("2847567", GREEK, False),
+        "moodle-2847568": ("2847568", "Ann Locked", False),
+        "canvas-31004": ("31004", "peetersjan", False),
+        "canvas-31005": ("31005", "peetersjan", True),
+        "canvas-31006": ("31006", "maeszoë", False),
+        "canvas-anon-Qq2Mx": ("", "", False)}
+    assert records["moodle-2847567"].handed_in == "2026-03-03T09:00:00+00:00"
 
 
-def test_moodle_worksheet_is_filled_for_its_upload(graded, tmp_path):
-    worksheet = moodle_worksheet(tmp_path / "Grades-course-MNIST CNN-77.csv")
+def test_moodle_worksheet_is_filled_with_penalties_and_the_teachers_grades_kept(graded,
+                                                                                tmp_path):
+    """Does each participant get nbgrader's grade (late: one point off), a grade already
+    given in Moodle stay with a note, a locked row stay with a note, and each feedback file
+    carry its participant's id?"""
+    worksheet = tmp_path / "Grades-course-MNIST CNN-77.csv"
+    worksheet.write_bytes(moodle_worksheet(worksheet_rows()))
     done = return_to_moodle(graded, worksheet, tmp_path / "out")
-    sheet = tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv"
-    rows = list(csv.reader(io.StringIO(sheet.read_text(encoding="utf-8"))))
+    rows = read_csv(tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv")
     assert rows[0] == MOODLE_HEADER
-    alice, bob, erin = rows[1:]
-    assert alice[4] == "3.00" and bob[4] == "0.00" and erin[4] == ""
-    assert alice[10] == ("Autograded: 2 of 2 points; total 3 of 4. Every autograded check "
-                         "passed. The feedback page explains each check.")
-    assert bob[10] == ("Autograded: 0 of 2 points; total 0 of 4. Written answers not graded "
-                       "yet. Look at: answer. The feedback page explains each check.")
-    assert bob[8] == 'see "notes", page 2'  # the other columns as Moodle wrote them
-    assert erin == ["Participant 13", "Erin Li", "erin@school.example", "No submission", "",
-                    "4.00", "Yes", "-", "", "-", ""]
+    jan, jan2, dimitris, ann, erin = rows[1:]
+    assert (jan[4], jan[10]) == ("3.50", "Goed gewerkt, Jan; kijk nog eens naar vraag 3.")
+    assert jan2[4] == "2.00"
+    assert dimitris[4] == "2.00"  # 2 autograded + 1 written, late: 1 point off
+    assert dimitris[10] == ("Autograded: 2 of 2 points; total 2 of 4. Handed in late: 1 "
+                            "point(s) off. Every autograded check passed. The feedback page "
+                            "explains each check.")
+    assert ann == moodle_row(2847568, "Ann Locked", ON_TIME, changeable="No")
+    assert erin == moodle_row(2847569, "Erin Li", status="No submission")
+    assert ("moodle-2847565 (Jan Peeters): already has the grade 3.50 and the comment 'Goed "
+            "gewerkt, Jan; kijk nog eens naar v…' on the platform; kept (ours: 2.00). Give "
+            "--replace-grades to replace them.") in done.notes
+    assert any(note.startswith("moodle-2847568 (Ann Locked): Moodle says this grade cannot "
+                               "be changed") for note in done.notes)
+    assert "Participant 2847569: no submission collected here; left as it was." in done.notes
     with zipfile.ZipFile(tmp_path / "out" / f"moodle-feedback-files-{ASSIGNMENT}.zip") as z:
-        assert sorted(z.namelist()) == [
-            "Alice Jones_11_assignsubmission_file_mnist_cnn_feedback.html",
-            "Bob Smith_12_assignsubmission_file_mnist_cnn_feedback.html"]
-        assert b"the answer is not 42" in z.read(
-            "Bob Smith_12_assignsubmission_file_mnist_cnn_feedback.html")
-    assert "Participant 13: no submission collected here; left as it was." in done.notes
-    assert any(n.startswith("bob-smith: written answers not graded yet") for n in done.notes)
+        names = sorted(z.namelist())
+        assert names == sorted(
+            f"{name}_{number}_assignsubmission_file_{ASSIGNMENT}_feedback.html"
+            for name, number in (("Jan Peeters", 2847565), ("Jan Peeters", 2847566),
+                                 (GREEK, 2847567), ("Ann Locked", 2847568)))
+        assert b"Late submission penalty" in z.read(
+            f"{GREEK}_2847567_assignsubmission_file_{ASSIGNMENT}_feedback.html")
 
 
-CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                 "Quiz 1 (998)", "MNIST CNN (1234)", "Current Score", "Final Score"]
+def test_the_late_penalty_is_the_same_in_worksheet_gradebook_csv_and_feedback(graded,
+                                                                              tmp_path):
+    """Does the grade that goes back equal nbgrader's grades.csv score and the feedback
+    page's, penalty included?"""
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(moodle_worksheet(worksheet_rows()))
+    return_to_moodle(graded, worksheet, tmp_path / "out")
+    rows = read_csv(tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv")
+    exported = {row["student_id"]: row for row in course.read_grades_csv(
+        course.export(graded, tmp_path / "grades.csv"))}
+    assert (exported["moodle-2847567"]["raw_score"], exported["moodle-2847567"][
+        "late_submission_penalty"], exported["moodle-2847567"]["score"]) == ("3.0", "1.0", "2.0")
+    assert float(rows[3][4]) == float(exported["moodle-2847567"]["score"])
+    page = course.step_folder(graded, "feedback", "moodle-2847567", ASSIGNMENT) / \
+        f"{ASSIGNMENT}.html"
+    assert f"{ASSIGNMENT} (Score: 2.0 / 4.0)" in page.read_text()
 
 
-def canvas_export(path: Path, points: str = "4.00") -> Path:
-    """An entire-gradebook export shaped as Canvas writes it: the points row, a student
-    with a comma in the name who did not hand in, other assignments and totals."""
-    rows = [CANVAS_HEADER,
-            ["    Points Possible", "", "", "", "", "10.00", points, "(read only)",
-             "(read only)"],
-            ["Carter, Carol", "301", "s301", "carol@school", "Class 5B", "8.00", "", "80",
-             "80"],
-            ["Doe, Dave", "302", "s302", "dave@school", "Class 5B", "9.00", "", "90", "90"],
-            ["Smith, Frank", "303", "s303", "frank@school", "Class 5B", "7.00", "", "70",
-             "70"]]
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
+def test_replace_grades_replaces_and_says_so(graded, tmp_path):
+    """With --replace-grades, is the grade and comment given in Moodle replaced, with a
+    note, and a locked row still left?"""
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(moodle_worksheet(worksheet_rows()))
+    done = return_to_moodle(graded, worksheet, tmp_path / "out", replace_grades=True)
+    rows = read_csv(tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv")
+    assert rows[1][4] == "2.00" and rows[1][10].startswith("Autograded: 2 of 2 points")
+    assert rows[4][4] == ""
+    assert any(note.startswith("moodle-2847565 (Jan Peeters): replaced the grade 3.50 and "
+                               "the comment") for note in done.notes)
+
+
+def test_a_worksheet_saved_again_by_a_spreadsheet_is_filled_and_written_back_alike(graded,
+                                                                                   tmp_path):
+    """Is a worksheet in Windows-1252 with semicolons, decimal commas and CRLF (as Excel
+    saves it in Dutch), which Moodle's upload form accepts, filled and written back the
+    same way, its names (mangled by the encoding) only for display?"""
+    rows = [moodle_row(2847565, "Jan Peeters", ON_TIME, maximum="4,00"),
+            moodle_row(2847566, "Jan Peeters", ON_TIME, maximum="4,00"),
+            moodle_row(2847567, "D?m?tr?s P?p?d?p??l?s", LATE, maximum="4,00"),
+            moodle_row(2847568, "Ann Locked", ON_TIME, maximum="4,00", changeable="No"),
+            moodle_row(2847569, "Zoë Maes", maximum="4,00")]
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(moodle_worksheet(rows, encoding="cp1252", separator=";",
+                                           newline="\r\n", bom=False))
+    done = return_to_moodle(graded, worksheet, tmp_path / "out")
+    written = (tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv").read_bytes()
+    assert not written.startswith(b"\xef\xbb\xbf") and b"\r\n" in written
+    table = read_csv(tmp_path / "out" / f"moodle-grading-worksheet-{ASSIGNMENT}.csv",
+                     encoding="cp1252", separator=";")
+    assert [row[4] for row in table[1:]] == ["2,00", "2,00", "2,00", "", ""]
+    assert table[5][1] == "Zoë Maes"
+    assert ("The worksheet is written as it came (encoding WINDOWS-1252, separator "
+            "semicolon): choose the same in Moodle's upload form.") in done.notes
+
+
+CANVAS_STUDENTS = [("Peeters, Jan", 31004, "3,50"), ("Peeters, Jan", 31005, ""),
+                   ("Maes, Zoë", 31006, ""), ("Smith, Frank", 31099, "")]
 
 
 def test_canvas_gradebook_import_is_made_from_the_export(graded, tmp_path):
-    export = canvas_export(tmp_path / "2026-03-03T1200_Grades-MNIST.csv")
+    """From an export in Canvas' own ';' and decimal commas: does each user id get its grade
+    (late: one point off), a score given in Canvas stay with a note, the zip hander-in get
+    feedback named after her zip, and the anonymous student a note for SpeedGrader?"""
+    export = tmp_path / "2026-03-04T0912_Grades-MNIST.csv"
+    export.write_bytes(canvas_export(CANVAS_STUDENTS, points="4,00", separator=";"))
     with pytest.raises(CourseError, match="several assignments: 'Quiz 1 \\(998\\)', "
                                           "'MNIST CNN \\(1234\\)'"):
         return_to_canvas(graded, export, tmp_path / "out")
     done = return_to_canvas(graded, export, tmp_path / "out", column="1234")
-    table = list(csv.reader(io.StringIO(
-        (tmp_path / "out" / f"canvas-gradebook-{ASSIGNMENT}.csv").read_text())))
+    table = read_csv(tmp_path / "out" / f"canvas-gradebook-{ASSIGNMENT}.csv", separator=";")
     assert table == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "MNIST CNN (1234)"],
-        ["    Points Possible", "", "", "", "", "4.00"],
-        ["Carter, Carol", "301", "s301", "carol@school", "Class 5B", "2.00"],
-        ["Doe, Dave", "302", "s302", "dave@school", "Class 5B", "0.00"],
-        ["Smith, Frank", "303", "s303", "frank@school", "Class 5B", ""]]
-    with zipfile.ZipFile(tmp_path / "out" / f"canvas-feedback-{ASSIGNMENT}.zip") as z:
-        assert sorted(z.namelist()) == ["cartercarol_301_5001_mnist_cnn_feedback.html",
-                                        "doedave_LATE_302_5002_mnist_cnn_feedback.html"]
+        ["    Points Possible", "", "", "", "", "4,00"],
+        ["Peeters, Jan", "31004", "s31004", "u31004@school", "Class 5B", "3,50"],
+        ["Peeters, Jan", "31005", "s31005", "u31005@school", "Class 5B", "1,00"],
+        ["Maes, Zoë", "31006", "s31006", "u31006@school", "Class 5B", "2,00"],
+        ["Smith, Frank", "31099", "s31099", "u31099@school", "Class 5B", ""]]
+    assert ("canvas-31004 (peetersjan): already has the score 3,50 on the platform; kept "
+            "(ours: 2.00). Give --replace-grades to replace them.") in done.notes
+    assert ("canvas-anon-Qq2Mx: graded anonymously on Canvas (anonymous id Qq2Mx); enter 0.00 "
+            "in SpeedGrader, which shows that id: the gradebook import cannot grade unposted "
+            "anonymous submissions.") in done.notes
     assert "Smith, Frank: no submission collected here; left as it was." in done.notes
+    with zipfile.ZipFile(tmp_path / "out" / f"canvas-feedback-{ASSIGNMENT}.zip") as z:
+        assert sorted(z.namelist()) == sorted([
+            "peetersjan_31004_5002_mnist_cnn_feedback.html",
+            "peetersjan_LATE_31005_5003_mnist_cnn_feedback.html",
+            "maeszoë_31006_5005_mnist_cnn_feedback.html",
+            "anon_Qq2Mx_5009_mnist_cnn_feedback.html"])
+    replaced = return_to_canvas(graded, export, tmp_path / "again", column="1234",
+                                replace_grades=True)
+    again = read_csv(tmp_path / "again" / f"canvas-gradebook-{ASSIGNMENT}.csv", separator=";")
+    assert again[2][5] == "2,00"
+    assert "canvas-31004 (peetersjan): replaced the score 3,50." in replaced.notes
 
 
 def written(folder: Path) -> list[str]:
@@ -183,44 +281,44 @@ def written(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda path: moodle_worksheet(path, rows=[
-        ["Participant 91", "Someone Else", "", "", "", "4.00", "Yes", "-", "", "-", ""]]),
-     "None of the 2 students collected from Moodle is on .*another assignment or course"),
-    (lambda path: moodle_worksheet(path, rows=[
-        ["Participant 11", "Alice Jones", "", "", "", "4.00", "Yes", "-", "", "-", ""]]),
-     "lacks students who handed in here: bob-smith \\(Bob Smith, participant 12\\)"),
-    (lambda path: moodle_worksheet(path, maximum="100.00"),
+    (lambda path: path.write_bytes(moodle_worksheet([moodle_row(91, "Someone Else")])),
+     "None of the 4 students collected from Moodle is on .*another assignment or course"),
+    (lambda path: path.write_bytes(moodle_worksheet(worksheet_rows()[:1])),
+     "lacks students who handed in here: moodle-2847566 \\(Jan Peeters, participant "
+     "2847566\\)"),
+    (lambda path: path.write_bytes(moodle_worksheet(worksheet_rows(maximum="100.00"))),
      "gives '100.00' as the maximum grade, but the assignment here is worth 4 points"),
-    (lambda path: moodle_worksheet(path, rows=[
-        ["Participant 11", "Alice Jonés", "", "", "", "4.00", "Yes", "-", "", "-", ""],
-        ["Participant 12", "Bob Smith", "", "", "", "4.00", "Yes", "-", "", "-", ""]],
-        encoding="cp1252"),
-     "is not UTF-8 text .* save it as 'CSV UTF-8'"),
-    (lambda path: moodle_worksheet(path, delimiter=";"),
-     "separated by semicolons, as spreadsheet programs with Dutch or German settings"),
-    (lambda path: (path.write_text("Name,Score\nAlice,3\n"), path)[1],
+    (lambda path: path.write_text("Name,Score\nAlice,3\n"),
      "has no column 'Identifier', so it is not the grading worksheet"),
 ])
 def test_a_worksheet_that_does_not_fit_is_refused_and_nothing_written(graded, tmp_path, make,
                                                                         message):
+    """Is another assignment's worksheet, one that lacks a student, has another maximum or
+    is no worksheet at all, refused with nothing written?"""
+    make(tmp_path / "worksheet.csv")
     with pytest.raises(CourseError, match=message):
-        return_to_moodle(graded, make(tmp_path / "worksheet.csv"), tmp_path / "out")
+        return_to_moodle(graded, tmp_path / "worksheet.csv", tmp_path / "out")
     assert written(tmp_path / "out") == []
 
 
 def test_a_canvas_export_with_other_points_is_refused(graded, tmp_path):
+    """Is an export whose assignment is worth other points refused with nothing written?"""
+    export = tmp_path / "export.csv"
+    export.write_bytes(canvas_export(CANVAS_STUDENTS, points="10.00"))
     with pytest.raises(CourseError, match="gives '10.00' as the maximum grade"):
-        return_to_canvas(graded, canvas_export(tmp_path / "export.csv", points="10.00"),
-                         tmp_path / "out", column="MNIST CNN (1234)")
+        return_to_canvas(graded, export, tmp_path / "out", column="MNIST CNN (1234)")
     assert written(tmp_path / "out") == []
 
 
 def test_the_command_says_what_to_upload_where(graded, tmp_path, capsys):
+    """Does `course return --moodle` say which file to upload where?"""
     from course_lib.teacher.cli import main
 
-    worksheet = moodle_worksheet(tmp_path / "worksheet.csv")
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(moodle_worksheet(worksheet_rows()))
     assert main(["--course", str(graded), "return", "--moodle", str(worksheet),
-                 "--into", str(tmp_path / "out")]) == 0
+                 "--into", str(tmp_path / "out"), "--replace-grades"]) == 0
     said = capsys.readouterr().out
     assert "Upload grading worksheet (the .csv)" in said
     assert "Upload multiple feedback files in a zip (the .zip)" in said
+    assert "note: moodle-2847565 (Jan Peeters): replaced the grade 3.50" in said
