@@ -49,9 +49,11 @@ c.GradeInSandbox.memory_mb = 6144
 c.GradeInSandbox.processes = 512
 c.GradeInSandbox.file_size_mb = 256
 c.GradeInSandbox.tmp_size_mb = 1024
-# The tuned network's training budget when the grader retrains its recipe: 0 takes the
-# data's own (course_lib/settings.py: 120 s on the sample, 300 s on the full set). Raise it
-# for a grading computer much slower than the students' laptops.
+# The tuned network's budget is counted from its recipe, the same on every computer
+# (course_lib/lesson/cost.py). This is only the safety net of time when the grader retrains
+# a recipe within the budget: past it the submission is not graded (never scored 0). 0
+# takes the data's own (course_lib/lesson/settings.py: 480 s on the sample, 1,200 s on the
+# full set). Raise it for a grading computer much slower or busier than this course's.
 c.GradeInSandbox.training_budget_seconds = 0
 # Without a sandbox (no Linux or no bubblewrap) grading stops rather than run student
 # code with your rights; `course autograde --unsandboxed` grades anyway, knowingly.

@@ -3,10 +3,13 @@
 They judge the values a submission handed over (:mod:`course_lib.autograder.handover`)
 against what the grader measures itself, in the sealed checking process
 (:mod:`course_lib.autograder.checker`): :func:`assess` measures a network on test data
-loaded through the grader's own settings, and :func:`check_tuned_accuracy` builds the tuned
-network from its recipe alone and trains it within the budget
-(:mod:`course_lib.autograder.retrain`). Every check raises ``AssertionError`` with a message
-that says what was expected, what was found and what to do.
+loaded through the grader's own settings, and :func:`check_tuned_accuracy` counts the
+tuned network's training cost from its recipe (:mod:`course_lib.lesson.cost`), then builds
+the network from its recipe alone and trains it (:mod:`course_lib.autograder.retrain`).
+Every check raises ``AssertionError`` with a message that says what was expected, what was
+found and what to do; a check that this machine could not finish raises
+:class:`~course_lib.autograder.retrain.GradingStopped` instead, and the submission is not
+graded.
 
 Test cells import the visible checks from :mod:`course_lib.lesson.checks` and these from
 here; notebooks generated before the course had packages import both from
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.autograder.language import _
-from course_lib.autograder.retrain import train_and_predict
+from course_lib.autograder.retrain import GradingStopped, train_and_predict
 from course_lib.lesson.architecture import (
     READY_MADE_NAME,
     describe_architecture,
@@ -47,6 +50,7 @@ from course_lib.lesson.checks import (  # noqa: F401 - old test cells import the
     expect_whole_number,
     first_difference,
     interpretation_problems,
+    raise_cost_problems,
     raise_recipe_problems,
     raise_tuned_problems,
     report_tuned_validation,
@@ -281,11 +285,18 @@ def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
     """Hidden check: does the tuned network's recipe train a network that clears the mark?
 
     The recipe (:mod:`course_lib.lesson.recipe`: the architecture, the optimizer and its
-    settings, ``tuned_epochs`` and ``tuned_batch_size``) is read as data and a fresh
-    network is built from it alone, checked against the rules, and trained here, seeded, on
-    the training data only, within the time budget. The weights handed in, and whatever
-    initialisers or optimizer settings could carry, play no part: training on the test
-    images or loading a network trained elsewhere gains nothing.
+    settings, ``tuned_epochs`` and ``tuned_batch_size``) is read as data and checked
+    against the rules; its training cost is counted (:mod:`course_lib.lesson.cost`) and a
+    recipe over the budget is refused before any training, the same on every machine.
+    Otherwise a fresh network is built from the recipe alone and trained here, seeded, on
+    the training data only. The weights handed in, and whatever initialisers or optimizer
+    settings could carry, play no part: training on the test images or loading a network
+    trained elsewhere gains nothing.
+
+    Training that outlasts the safety net (:func:`training_budget`, seconds) on a recipe
+    within the budget is this machine's failing, not the student's: it raises
+    :class:`~course_lib.autograder.retrain.GradingStopped`, and the submission is reported
+    as not graded rather than scored.
     """
     require_model(tuned_model, "tuned_model")
     data = grading_data()
@@ -299,17 +310,25 @@ def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
     except AssertionError as error:
         raise AssertionError(f"{error}" + _(" A network that breaks the rules earns no "
                                             "accuracy points either.") + notes) from None
+    try:
+        cost = raise_cost_problems(recipe, epochs, batch_size, profile)
+    except AssertionError as error:
+        raise AssertionError(f"{error}{notes}") from None
     network = recipe.build(seed=GRADING_SEED)
-    budget = training_budget(profile)
+    seconds = training_budget(profile)
     training = train_and_predict(network, data.x_train, one_hot(data.y_train), data.x_test,
-                                 epochs=epochs, batch_size=batch_size, seconds=budget)
+                                 epochs=epochs, batch_size=batch_size, seconds=seconds)
     if not training.finished:
-        raise AssertionError(_(
-            "Your recipe ({epochs} epochs, batch size {batch_size}) trains for longer than "
-            "the budget of {budget:.0f} s: the grader's training was {progress}. Use fewer "
-            "epochs, a larger batch or a smaller network.").format(
-            epochs=epochs, batch_size=batch_size, budget=budget,
-            progress=training.progress()) + notes)
+        raise GradingStopped(_(
+            "Not graded: the grading machine could not train this recipe in time. Its cost "
+            "({cost:,.0f} billion multiply-adds) is within the budget of {budget:,.0f} "
+            "billion, but after the grader's time limit of {seconds:.0f} s its training was "
+            "{progress}: the machine was too slow or too busy, which is not the student's "
+            "doing. Grade this submission again on a quieter machine, or give the grader "
+            "more time with c.GradeInSandbox.training_budget_seconds in "
+            "nbgrader_config.py.").format(
+            cost=cost.total / 1e9, budget=profile.tuned_max_cost / 1e9, seconds=seconds,
+            progress=training.progress()))
     try:
         check_accuracy(Assessment(
             architecture={}, output_units=NUM_CLASSES, source=data.source.kind,
@@ -323,7 +342,8 @@ _budget_seconds: float | None = None  # the teacher's setting, when it replaces 
 
 
 def set_training_budget(seconds: float | None) -> None:
-    """Use ``seconds`` as the tuned network's training budget (None: the data profile's).
+    """Use ``seconds`` as the safety net of the tuned network's training (None: the data
+    profile's ``tuned_max_seconds``).
 
     The checker calls it with ``c.GradeInSandbox.training_budget_seconds``.
     """
@@ -332,7 +352,6 @@ def set_training_budget(seconds: float | None) -> None:
 
 
 def training_budget(profile) -> float:
-    """The tuned network's training budget in seconds, for the grader."""
+    """The safety net of the tuned network's training, in seconds: past it, training is
+    stopped and the submission not graded. The budget itself is counted, not timed."""
     return float(_budget_seconds or profile.tuned_max_seconds)
-
-

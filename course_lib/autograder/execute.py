@@ -32,6 +32,7 @@ from course_lib.autograder.handover import (
     request_code,
 )
 from course_lib.autograder.language import _
+from course_lib.autograder.retrain import raise_if_stopped
 from course_lib.autograder.sandbox import course_lib_conflict, sandbox_problem
 from course_lib.lesson.language import notebook_language, speaking
 
@@ -124,6 +125,7 @@ class GradeInSandbox(Execute):
             checker.close()
             for manager in self._managers:
                 manager.release()
+        raise_if_stopped(verdicts)  # a check this machine could not finish: not graded
         by_id = {verdict.grade_id: verdict for verdict in verdicts}
         for cell in nb.cells:
             if is_test_cell(cell):

@@ -1,11 +1,18 @@
-"""Training a recipe within a time budget that holds inside an epoch (checker only).
+"""Training a recipe under a safety net of time that holds inside an epoch (checker only).
 
-The grader trains each tuned network from its recipe. The budget is checked after every
-batch, not only after every epoch, so one very long epoch (batch size 1, a heavy network)
-is stopped too; and training runs in a thread the checker stops waiting for once the budget
-and :data:`HARD_MARGIN_SECONDS` have passed, in case a single batch takes longer than the
-whole budget. A checker that stopped waiting ends its process as soon as it has answered
+The tuned network's budget is counted from its recipe before any training
+(:mod:`course_lib.lesson.cost`), so a recipe over it never gets here. The time limit of
+this module is only a safety net for a grading machine that cannot keep up (too slow, or
+too busy): it is checked after every batch, not only after every epoch, so one very long
+epoch is stopped too; and training runs in a thread the checker stops waiting for once the
+limit and :data:`HARD_MARGIN_SECONDS` have passed, in case a single batch takes longer than
+the whole limit. A checker that stopped waiting ends its process as soon as it has answered
 (:data:`abandoned`), so the abandoned training dies with it.
+
+When the safety net stops a recipe within the budget, the check raises
+:class:`GradingStopped`: the grader's verdict is then not a score but "not graded", and
+:func:`raise_if_stopped` makes the grading of that submission fail, so that ``course
+autograde`` names it among the students to grade again.
 """
 
 from __future__ import annotations
@@ -17,8 +24,27 @@ from dataclasses import dataclass
 
 from course_lib.autograder.language import _
 
-HARD_MARGIN_SECONDS = 10.0  # how long past the budget the checker waits for one batch
+HARD_MARGIN_SECONDS = 10.0  # how long past the limit the checker waits for one batch
 abandoned = threading.Event()  # set when training was left running; the checker exits hard
+
+
+class GradingStopped(RuntimeError):
+    """The grading machine could not finish a check in time: the submission is not graded.
+
+    Not an ``AssertionError``: it is no verdict on the student's work, and never a score.
+    """
+
+
+def raise_if_stopped(verdicts) -> None:
+    """Fail the grading of a submission if a check of it raised :class:`GradingStopped`.
+
+    ``verdicts``: the checker's :class:`~course_lib.autograder.handover.Verdict` list. nbgrader
+    then records no scores for the submission and ``course autograde`` lists it as not
+    graded, with the command that grades it again.
+    """
+    for verdict in verdicts:
+        if not verdict.passed and verdict.ename == GradingStopped.__name__:
+            raise GradingStopped(f"{verdict.grade_id}: {verdict.message}")
 
 
 @dataclass
@@ -44,7 +70,7 @@ def train_and_predict(network, x_train, y_train, x_test, *, epochs: int, batch_s
     """Train ``network`` for ``epochs`` within ``seconds``; then its test probabilities.
 
     Returns a finished :class:`Training` with the probabilities, or an unfinished one that
-    says where the budget ran out.
+    says where the time ran out.
     """
     import keras
 

@@ -19,6 +19,7 @@ from course_lib.lesson.architecture import (
     ready_made_message,
 )
 from course_lib.lesson.constants import INPUT_SHAPE, NUM_CLASSES
+from course_lib.lesson.cost import TrainingCost, training_cost
 from course_lib.lesson.language import _
 from course_lib.lesson.recipe import Recipe, read_recipe
 
@@ -261,6 +262,71 @@ def raise_tuned_problems(found: dict, output_units, profile) -> None:
     if problems:
         raise AssertionError(_("Your tuned model does not meet the rules yet: {problems}.")
                              .format(problems="; ".join(problems)))
+
+
+def check_training_cost(tuned_model, tuned_epochs, tuned_batch_size, profile) -> None:
+    """Visible check: the recipe's training cost against the budget, as the grader counts it.
+
+    Prints the cost and its share of the budget; over the budget, fails with what to change.
+    """
+    require_model(tuned_model, "tuned_model")
+    epochs = expect_whole_number("tuned_epochs", tuned_epochs, 1, MAX_EPOCHS)
+    batch_size = expect_whole_number("tuned_batch_size", tuned_batch_size)
+    cost = raise_cost_problems(read_recipe(tuned_model), epochs, batch_size, profile)
+    print(cost_sentence(cost, profile))
+
+
+def print_training_cost(tuned_model, tuned_epochs, tuned_batch_size, profile) -> None:
+    """Before training: print what training the recipe will cost, and whether it fits the
+    budget (and what to change when it does not). Never fails."""
+    try:
+        check_training_cost(tuned_model, tuned_epochs, tuned_batch_size, profile)
+    except AssertionError as error:
+        print(error)
+
+
+def raise_cost_problems(recipe: Recipe, epochs: int, batch_size: int,
+                        profile) -> TrainingCost:
+    """The recipe's training cost on the profile's data; fail, saying what to change, when
+    it is over the profile's budget. The grader refuses such a recipe with this message."""
+    cost = training_cost(recipe, epochs, batch_size, profile.training_examples)
+    if cost.total <= profile.tuned_max_cost:
+        return cost
+    advice = []
+    if cost.step_share >= 0.3:
+        advice.append(_("{share:.0%} of it is the work each batch takes on top of its "
+                        "images: a larger tuned_batch_size (e.g. 64) costs much less").format(
+            share=cost.step_share))
+    fitting = profile.tuned_max_cost // (cost.total // epochs)
+    advice.append(_("at most {count} epoch(s) of this network, in these batches, fit in "
+                    "the budget").format(count=fitting) if fitting else
+                  _("not even one epoch of this network, in these batches, fits in the "
+                    "budget"))
+    advice.append(_("fewer filters or neurons, or a MaxPooling2D earlier (so that the next "
+                    "layers work on smaller images), make each epoch cheaper"))
+    raise AssertionError(_(
+        "Training your recipe costs {cost} billion multiply-adds ({epochs} epoch(s) of "
+        "{examples:,} training images in batches of {batch_size}), more than the budget of "
+        "{budget} billion: the grader does not train it, and it earns no accuracy points. "
+        "To change: {advice}.").format(
+        cost=_billions(cost.total), epochs=epochs, examples=cost.examples,
+        batch_size=batch_size, budget=_billions(profile.tuned_max_cost),
+        advice="; ".join(advice)))
+
+
+def cost_sentence(cost: TrainingCost, profile) -> str:
+    """The cost of a recipe within the budget, in one sentence."""
+    return _("Training your recipe costs {cost} billion multiply-adds ({epochs} epoch(s) of "
+             "{examples:,} training images in batches of {batch_size}): {share:.0%} of the "
+             "budget of {budget} billion, counted as the grader counts it.").format(
+        cost=_billions(cost.total), epochs=cost.epochs, examples=cost.examples,
+        batch_size=cost.batch_size, share=cost.total / profile.tuned_max_cost,
+        budget=_billions(profile.tuned_max_cost))
+
+
+def _billions(count: int) -> str:
+    billions = count / 1e9
+    return f"{billions:,.1f}" if billions < 10 else f"{billions:,.0f}"
 
 
 def report_tuned_validation(tuned_history, profile) -> None:

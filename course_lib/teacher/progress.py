@@ -3,6 +3,7 @@ terminal, and a closing summary with the command that retries the failed ones.""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -75,9 +76,21 @@ class Progress:
         self.report(f"Graded {len(outcomes) - len(failed)} of {len(outcomes)} in "
                     f"{elapsed:.0f} s.")
         for outcome in failed:
-            reason = (outcome.message.strip().splitlines() or ["no message"])[-1]
-            self.report(f"  not graded: {outcome.student}: {reason}")
+            self.report(f"  not graded: {outcome.student}: {failure_reason(outcome.message)}")
         # A refused id cannot be graded again as it is: its folder needs a new name first.
         retry = [o.student for o in failed if is_student_id(o.student)]
         if retry:
             self.report("Retry just these: course autograde --force " + " ".join(retry))
+
+
+_RAISED = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?P<name>[A-Za-z_]\w*): (?P<said>\S.*)$")
+
+
+def failure_reason(message: str) -> str:
+    """Why a grading failed, in one line: the error a traceback in ``message`` ends in
+    (nbgrader's own last lines only say to look above), or else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    raised = [match for match in map(_RAISED.match, lines) if match]
+    if raised:
+        return f"{raised[-1]['name']}: {raised[-1]['said']}"
+    return lines[-1] if lines else "no message"

@@ -72,6 +72,22 @@ def test_the_text_tells_the_truth():
     assert "keras.utils.to_categorical(train_labels, 10)" in code
 
 
+def test_the_budget_is_a_count_the_student_sees_in_both_languages():
+    """Does assignment 5 say that its budget is counted, not timed, in English and in Dutch,
+    and does its check print the cost as the grader counts it?"""
+    english = lesson()
+    dutch = lesson(ROOT / "source" / "mnist_cnn_nl" / "mnist_cnn_nl.ipynb")
+    start = index_of(english, "tune_model") - 2
+    text = "\n".join(c.source for c in english[start:] if c.cell_type == "markdown")
+    assert "not a time" in text and "*multiply-adds*" in text
+    assert "print_training_cost(tuned_model, tuned_epochs, tuned_batch_size, profile)" in text
+    assert "aim for at most" not in text
+    dutch_text = "\n".join(c.source for c in dutch[start:] if c.cell_type == "markdown")
+    assert "geen\n  tijd" in dutch_text and "*rekenstappen*" in dutch_text
+    check = english[index_of(english, "test_tuned_accuracy")].source
+    assert "check_training_cost(tuned_model, tuned_epochs, tuned_batch_size, profile)" in check
+
+
 @pytest.mark.slow
 def test_a_students_own_run_explains_unanswered_checks(tmp_path):
     """The untouched student version, run as a student would: every check says what is not
@@ -123,3 +139,5 @@ def test_a_student_who_keeps_no_tuned_history_is_told_what_to_do(tmp_path):
                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_tuned_accuracy"]
     printed = "".join(o.get("text", "") for o in check.outputs)
     assert "Train with validation_data=(x_validation, y_validation)" in printed
+    assert "Training your recipe costs 5.5 billion multiply-adds (1 epoch(s) of 3,500 " \
+        "training images in batches of 64): 0% of the budget of 2,400 billion" in printed

@@ -1,0 +1,159 @@
+"""Is the tuned network's budget counted, so that its grade never depends on the grading
+machine? A recipe over the budget is refused before any training, with the quick check's
+own message; a recipe within it scores the same on a quiet machine and on a busy one; and a
+machine that cannot keep up leaves the submission not graded, never scored 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import keras
+import pytest
+from helpers.course import cell_scores, new_course
+from helpers.submissions import autograded_outputs, hand_in, weak_work
+from keras import layers
+
+from course_lib.autograder import checks
+from course_lib.autograder.handover import Verdict
+from course_lib.autograder.retrain import GradingStopped, raise_if_stopped
+from course_lib.autograder.sandbox import sandbox_available
+from course_lib.lesson import checks as quick
+from course_lib.lesson.recipe import Recipe
+
+# The model solution's network: 10 epochs are within the budget and pass the mark, 100 are
+# over the budget (3,721 billion multiply-adds of 2,400 on the sample).
+SOLUTION_NETWORK = """tuned_model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+    layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+    layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+])
+tuned_model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+tuned_batch_size = 64
+"""
+WITHIN_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 10\n"
+OVER_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 100\n"
+BUSY_LOOPS = 2  # one per core of the machine the course is measured on
+
+
+def solution_network():
+    network = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+    network.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return network
+
+
+def test_a_recipe_over_the_budget_is_refused_before_any_training(monkeypatch):
+    """Is a recipe over the budget refused before any network is built to be trained, with
+    the notebook's quick check's message word for word?"""
+    def never(*args, **kwargs):
+        raise RuntimeError("the grader trained a recipe over the budget")
+
+    built_seeds = []
+    build = Recipe.build
+    monkeypatch.setattr(Recipe, "build", lambda self, seed=None: built_seeds.append(seed)
+                        or build(self, seed))
+    monkeypatch.setattr(checks, "train_and_predict", never)
+    with pytest.raises(AssertionError) as refused:
+        checks.check_tuned_accuracy(solution_network(), 100, 64)
+    assert checks.GRADING_SEED not in built_seeds  # only the rules' look at its size
+    with pytest.raises(AssertionError) as quick_check:
+        quick.check_training_cost(solution_network(), 100, 64, checks.grading_data().profile)
+    assert str(refused.value) == str(quick_check.value)
+    assert str(refused.value).startswith(
+        "Training your recipe costs 3,721 billion multiply-adds (100 epoch(s) of 3,500 "
+        "training images in batches of 64), more than the budget of 2,400 billion")
+
+
+def test_only_a_stopped_training_fails_the_grading_of_a_submission():
+    """Does only a check the machine could not finish fail the grading, never a failed one?"""
+    raise_if_stopped([Verdict("test_tuned_accuracy", False, "AssertionError", "too low"),
+                      Verdict("test_architecture", True)])
+    with pytest.raises(GradingStopped, match="test_tuned_accuracy: Not graded: the grading"):
+        raise_if_stopped([Verdict("test_tuned_accuracy", False, "GradingStopped",
+                                  "Not graded: the grading machine could not train ...")])
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course with two submissions: the solution's network within and over the budget,
+    and a third within it for the machine that cannot keep up."""
+    course = new_course(tmp_path_factory.mktemp("counted") / "course")
+    weak = weak_work(course)
+    hand_in(course, "within", {**weak, "tune_model": WITHIN_BUDGET})
+    hand_in(course, "over", {**weak, "tune_model": OVER_BUDGET})
+    hand_in(course, "slow-machine", {**weak, "tune_model": WITHIN_BUDGET})
+    return course
+
+
+def grade(course, students):
+    """Grade ``students`` one at a time; their scores, tuned-accuracy messages and times."""
+    from course_lib.teacher.autograde import autograde
+
+    lines = []
+    outcomes = autograde(course, students, workers=1, force=True, report=lines.append)
+    assert all(o.ok for o in outcomes), lines
+    return {o.student: {"scores": cell_scores(course, o.student),
+                        "message": autograded_outputs(course, o.student)["test_tuned_accuracy"],
+                        "seconds": o.seconds} for o in outcomes}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")
+def test_the_same_points_on_a_quiet_machine_and_on_a_busy_one(course):
+    """Graded alone, then again while other processes keep every core busy: does the recipe
+    within the budget score the same (3 of 3), and the one over it 0 with the same message?"""
+    quiet = grade(course, ["within", "over"])
+    busy_loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                  for _ in range(BUSY_LOOPS)]
+    try:
+        time.sleep(1)
+        assert all(loop.poll() is None for loop in busy_loops)
+        busy = grade(course, ["within", "over"])
+    finally:
+        for loop in busy_loops:
+            loop.kill()
+            loop.wait()
+    print(f"\nquiet: {quiet['within']['seconds']:.0f} s and {quiet['over']['seconds']:.0f} s; "
+          f"busy: {busy['within']['seconds']:.0f} s and {busy['over']['seconds']:.0f} s")
+    for student in ("within", "over"):
+        assert busy[student]["scores"] == quiet[student]["scores"]
+        assert busy[student]["message"] == quiet[student]["message"]
+    assert quiet["within"]["scores"]["test_tuned_accuracy"] == 3
+    assert quiet["within"]["message"] == []
+    assert quiet["over"]["scores"]["test_tuned_accuracy"] == 0
+    [message] = quiet["over"]["message"]
+    assert message.startswith("Training your recipe costs 3,721 billion multiply-adds "
+                              "(100 epoch(s) of 3,500 training images in batches of 64), "
+                              "more than the budget of 2,400 billion")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")
+def test_a_machine_that_cannot_keep_up_leaves_the_submission_not_graded(course):
+    """When a safety net of 1 s stops the training of a recipe within the budget, is the
+    submission listed as not graded, with the reason and the command that grades it again?"""
+    from course_lib.teacher.autograde import autograde
+
+    config = course / "nbgrader_config.py"
+    settings = config.read_text()
+    config.write_text(settings + "\nc.GradeInSandbox.training_budget_seconds = 1\n")
+    lines = []
+    try:
+        [outcome] = autograde(course, ["slow-machine"], workers=1, force=True,
+                              report=lines.append)
+    finally:
+        config.write_text(settings)
+    said = "\n".join(lines)
+    assert not outcome.ok, said
+    assert "after the grader's time limit of 1 s its training was stopped after" in said
+    assert "not graded: slow-machine: GradingStopped: test_tuned_accuracy: Not graded: the " \
+           "grading machine could not train this recipe in time" in said
+    assert "Retry just these: course autograde --force slow-machine" in said
+    assert not (course / "autograded" / "slow-machine" / "mnist_cnn" / "mnist_cnn.ipynb").exists()
