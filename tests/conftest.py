@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import matplotlib
 import pytest
+from helpers.networks import model_solution_network
 
 matplotlib.use("Agg")
 
@@ -36,7 +37,6 @@ def sample_networks(offline_session):
     """The lesson's network (the lesson's 20 epochs) and the model solution's tuned network,
     both trained once on the embedded sample and shared by the tests that need them."""
     import keras
-    from keras import layers
 
     from course_lib.lesson.data import lesson_split, load_mnist, one_hot, prepare_images
     from course_lib.teacher.training import train_reference
@@ -45,12 +45,6 @@ def sample_networks(offline_session):
     lesson = train_reference(data=data)
     (images, labels), *_ = lesson_split(data)
     keras.utils.set_random_seed(2024)
-    tuned = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
-    tuned.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    tuned = model_solution_network()
     tuned.fit(prepare_images(images), one_hot(labels), epochs=15, batch_size=64, verbose=0)
     return {"data": data, "lesson": lesson, "tuned": tuned}

@@ -280,8 +280,7 @@ class Box:
             self._info = reading
             self._fds.append(writing)
             options += ["--info-fd", str(writing)]
-        if seccomp.supported():
-            options += ["--seccomp", str(self._pipe(seccomp.filter_program()))]
+        options += ["--seccomp", str(self._pipe(seccomp.filter_program()))]
         options += ["--clearenv"]
         for name, value in allowed_environment(environment).items():
             options += ["--setenv", name, value]
@@ -374,10 +373,6 @@ class Box:
         staged.mkdir()
         copy_submission(handed_in, staged, max_file_mb=self.limits.file_size_mb,
                         max_total_mb=self.limits.tmp_size_mb)
-        for root, _folders, files in os.walk(staged):
-            os.chmod(root, 0o755)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
         return staged
 
 
@@ -401,10 +396,9 @@ def copy_submission(source: Path, target: Path, *, max_file_mb: int | None = Non
                 (target / relative / folder).mkdir(exist_ok=True)
         for name in sorted(files):
             try:
-                size = _copy_regular_file(Path(root) / name, target / relative / name,
-                                          max_file_mb, (max_total_mb or 0) * MB - total
-                                          if max_total_mb else None)
-                total += size
+                room = max_total_mb * MB - total if max_total_mb else None
+                total += _copy_regular_file(Path(root) / name, target / relative / name,
+                                            max_file_mb, room)
             except OSError as error:
                 (target / relative / name).unlink(missing_ok=True)
                 print(f"{relative / name} was left out of the grading copy: "

@@ -9,11 +9,10 @@ import subprocess
 import sys
 import time
 
-import keras
 import pytest
 from helpers.course import cell_scores, new_course
+from helpers.networks import model_solution_network
 from helpers.submissions import autograded_outputs, hand_in, weak_work
-from keras import layers
 
 from course_lib.autograder import checks
 from course_lib.autograder.handover import Verdict
@@ -38,15 +37,6 @@ OVER_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 100\n"
 BUSY_LOOPS = 2  # one per core of the machine the course is measured on
 
 
-def solution_network():
-    network = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
-    network.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    return network
 
 
 def test_a_recipe_over_the_budget_is_refused_before_any_training(monkeypatch):
@@ -61,10 +51,10 @@ def test_a_recipe_over_the_budget_is_refused_before_any_training(monkeypatch):
                         or build(self, seed))
     monkeypatch.setattr(checks, "train_and_predict", never)
     with pytest.raises(AssertionError) as refused:
-        checks.check_tuned_accuracy(solution_network(), 100, 64)
+        checks.check_tuned_accuracy(model_solution_network(), 100, 64)
     assert checks.GRADING_SEED not in built_seeds  # only the rules' look at its size
     with pytest.raises(AssertionError) as quick_check:
-        quick.check_training_cost(solution_network(), 100, 64, checks.grading_data().profile)
+        quick.check_training_cost(model_solution_network(), 100, 64, checks.grading_data().profile)
     assert str(refused.value) == str(quick_check.value)
     assert str(refused.value).startswith(
         "Training your recipe costs 3,721 billion multiply-adds (100 epoch(s) of 3,500 "

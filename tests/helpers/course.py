@@ -27,6 +27,20 @@ def new_course(folder: Path, extra_config: str = "") -> Path:
     return folder
 
 
+def course_with_submissions(folder: Path, students=("alice", "bob", "carol")) -> Path:
+    """A bare course folder (an empty nbgrader_config.py) where each student handed in a
+    placeholder notebook: enough for code that plans or records grading."""
+    from course_lib.teacher.course import step_folder
+
+    folder.mkdir()
+    (folder / "nbgrader_config.py").write_text("c = get_config()\n")
+    for student in students:
+        submitted = step_folder(folder, "submitted", student, "mnist_cnn")
+        submitted.mkdir(parents=True)
+        (submitted / NOTEBOOK).write_text(f"{student}'s work")
+    return folder
+
+
 def hand_in_release_with(course: Path, student: str, answers: dict[str, str]) -> Path:
     """Hand in the student version with some answer cells replaced; return the file."""
     notebook = demo.fill_in(course / "release" / "mnist_cnn" / NOTEBOOK, answers)

@@ -7,6 +7,7 @@ import math
 
 import keras
 import pytest
+from helpers.networks import model_solution_network
 from keras import layers
 
 from course_lib.lesson import checks
@@ -30,16 +31,6 @@ def recipe(*specs: tuple[str, dict]) -> Recipe:
                   OptimizerSpec("Adam"), "categorical_crossentropy", ("accuracy",))
 
 
-def solution_network() -> keras.Sequential:
-    """The model solution's tuned network (source/mnist_cnn, cell tune_model)."""
-    network = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
-    network.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    return network
 
 
 def test_a_small_network_costs_what_a_hand_count_gives():
@@ -123,7 +114,7 @@ def test_layers_that_do_not_fit_are_said_so():
 def test_the_model_solution_uses_the_share_of_the_budget_the_readme_gives():
     """Does the model solution use the share of the budget the README gives: 558 billion of
     2,400 on the sample (23%), 2,921 billion of 6,000 on the full data (49%)?"""
-    read = read_recipe(solution_network())
+    read = read_recipe(model_solution_network())
     sample = training_cost(read, 15, 64, PROFILES["sample"].training_examples)
     full = training_cost(read, 5, 64, PROFILES["full"].training_examples)
     assert (round(sample.total / 1e9), round(full.total / 1e9)) == (558, 2921)
@@ -143,7 +134,7 @@ def test_the_profiles_count_the_examples_the_grader_trains_on():
 
 def test_the_quick_check_prints_the_cost_against_the_budget(capsys):
     """Within the budget, does the quick check print the count and its share of it?"""
-    checks.check_training_cost(solution_network(), 15, 64, PROFILES["sample"])
+    checks.check_training_cost(model_solution_network(), 15, 64, PROFILES["sample"])
     said = capsys.readouterr().out
     assert "Training your recipe costs 558 billion multiply-adds (15 epoch(s) of 3,500 " \
            "training images in batches of 64): 23% of the budget of 2,400 billion" in said
@@ -153,7 +144,7 @@ def test_the_quick_check_fails_over_the_budget_and_says_what_to_change():
     """Over the budget, does the quick check fail and say what to change: the epochs that
     would fit, and the batch size when the batches are most of the cost?"""
     with pytest.raises(AssertionError) as long:
-        checks.check_training_cost(solution_network(), 100, 64, PROFILES["sample"])
+        checks.check_training_cost(model_solution_network(), 100, 64, PROFILES["sample"])
     assert "costs 3,721 billion multiply-adds (100 epoch(s)" in str(long.value)
     assert "more than the budget of 2,400 billion: the grader does not train it" in \
         str(long.value)
@@ -168,7 +159,7 @@ def test_the_quick_check_fails_over_the_budget_and_says_what_to_change():
 
 def test_printing_the_cost_before_training_never_fails(capsys):
     """Does print_training_cost say the same as advice only, so the student's cell goes on?"""
-    checks.print_training_cost(solution_network(), 100, 64, PROFILES["sample"])
+    checks.print_training_cost(model_solution_network(), 100, 64, PROFILES["sample"])
     assert "more than the budget of 2,400 billion" in capsys.readouterr().out
 
 
@@ -177,5 +168,5 @@ def test_the_cost_is_said_in_dutch_too(capsys):
     from course_lib.lesson.language import speaking
 
     with speaking("nl"):
-        checks.check_training_cost(solution_network(), 15, 64, PROFILES["sample"])
+        checks.check_training_cost(model_solution_network(), 15, 64, PROFILES["sample"])
     assert "Je recept trainen kost 558 miljard rekenstappen" in capsys.readouterr().out

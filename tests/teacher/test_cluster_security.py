@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+from helpers.course import course_with_submissions
 from helpers.dask_cluster import DaskCluster
 
 from course_lib.teacher import autograde as coordinator
@@ -84,13 +85,7 @@ def test_the_command_prints_the_tls_commands(tmp_path, capsys):
 
 @pytest.fixture
 def course(tmp_path):
-    folder = tmp_path / "course"
-    folder.mkdir()
-    (folder / "nbgrader_config.py").write_text("c = get_config()\n")
-    for student in ("alice", "bob", "carol"):
-        submitted = step_folder(folder, "submitted", student, "mnist_cnn")
-        submitted.mkdir(parents=True)
-        (submitted / "mnist_cnn.ipynb").write_text(f"{student}'s work")
+    folder = course_with_submissions(tmp_path / "course")
     return folder
 
 

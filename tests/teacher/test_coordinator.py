@@ -4,6 +4,7 @@ failed and how to retry? A stand-in grader takes nbgrader's place."""
 from __future__ import annotations
 
 import pytest
+from helpers.course import course_with_submissions
 
 from course_lib.teacher import autograde as coordinator
 from course_lib.teacher import records
@@ -13,13 +14,7 @@ from course_lib.teacher.course import GradingOutcome, step_folder
 @pytest.fixture
 def course(tmp_path, monkeypatch):
     """A course with three submissions, graded by a stand-in that fails for 'bob'."""
-    folder = tmp_path / "course"
-    folder.mkdir()
-    (folder / "nbgrader_config.py").write_text("c = get_config()\n")
-    for student in ("alice", "bob", "carol"):
-        submitted = step_folder(folder, "submitted", student, "mnist_cnn")
-        submitted.mkdir(parents=True)
-        (submitted / "mnist_cnn.ipynb").write_text(f"{student}'s work")
+    folder = course_with_submissions(tmp_path / "course")
     graded = []
 
     def grade(course_dir, student, assignment, extra, environment=None):
