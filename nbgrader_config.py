@@ -27,7 +27,7 @@ c.CourseDirectory.course_id = "mnist-cnn"
 
 # Grading: the student's notebook runs in a sandbox on a copy of the submission, and every
 # test cell is judged in a separate, clean process from the values the notebook hands over
-# (course_lib/autograde_step.py). This replaces nbgrader's Execute; the rest is nbgrader's.
+# (course_lib/autograder/execute.py). This replaces nbgrader's Execute; the rest is nbgrader's.
 # A test cell the student deleted comes back just before the next answer cell; every
 # graded cell gets its role from the gradebook, and a made-up one or a copy is an ordinary cell.
 c.Autograde.sanitize_preprocessors = [

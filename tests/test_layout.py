@@ -118,3 +118,35 @@ def test_old_test_cells_find_the_hidden_checks_where_the_grader_runs():
     from course_lib.lesson import data
 
     assert course_lib.data is data
+
+
+def test_old_names_warn_with_the_new_name_and_their_end():
+    """Does an old module name say what to import instead and until when it works?"""
+    import importlib
+
+    import course_lib
+
+    for old_name, advice in (("course_lib.plots", "course generate"),
+                             ("course_lib.autograde_step", "nbgrader_config.py")):
+        sys.modules.pop(old_name, None)
+        with pytest.warns(DeprecationWarning) as caught:
+            module = importlib.import_module(old_name)
+        message = str(caught[0].message)
+        assert module.__name__ == course_lib.OLD_NAMES[old_name][0]
+        assert module.__name__ in message and course_lib.OLD_NAMES_END in message
+        assert advice in message
+        # The warning points at the code that imported, not at the import machinery.
+        assert caught[0].filename == __file__, caught[0].filename
+
+
+def test_an_old_course_config_still_finds_the_grading_steps():
+    """Does an nbgrader_config.py of the first version import its grading steps?"""
+    with pytest.warns(DeprecationWarning):
+        from course_lib.autograde_step import GradeInSandbox
+        from course_lib.feedback import ShortenTestTracebacks
+        from course_lib.repairs import RestoreDeletedCells
+    from course_lib.autograder import execute, feedback, repairs
+
+    assert GradeInSandbox is execute.GradeInSandbox
+    assert ShortenTestTracebacks is feedback.ShortenTestTracebacks
+    assert RestoreDeletedCells is repairs.RestoreDeletedCells
