@@ -166,7 +166,7 @@ def run_cell(cell: CellToCheck, folder: Path, base: dict) -> Verdict:
         return Verdict(cell.grade_id, False, "NameError", _(
             "You have not defined {names} yet: when the notebook got to this check, it had "
             "no such variable. Fill in the answer cells above, then run the notebook from "
-            "the top (Kernel > Restart and Run All).").format(names=names))
+            "the top (Kernel ▸ Restart Kernel and Run All Cells).").format(names=names))
     if handed.refused:
         name, why = next(iter(handed.refused.items()))
         return Verdict(cell.grade_id, False, "TypeError",
@@ -180,11 +180,15 @@ def run_cell(cell: CellToCheck, folder: Path, base: dict) -> Verdict:
             return Verdict(cell.grade_id, False, "TypeError",
                            _("`{name}` could not be read by the grader ({kind}: {error}).")
                            .format(name=name, kind=type(error).__name__, error=error))
+    from course_lib.autograder.checks import take_measurement
+
+    take_measurement()  # only what this cell's check measures goes with its verdict
     try:
         exec(compile(cell.source, f"<test {cell.grade_id}>", "exec"), namespace)  # noqa: S102
     except BaseException as error:  # noqa: BLE001 - every failure is the cell's verdict
-        return Verdict(cell.grade_id, False, type(error).__name__, str(error))
-    return Verdict(cell.grade_id, True)
+        return Verdict(cell.grade_id, False, type(error).__name__, str(error),
+                       take_measurement())
+    return Verdict(cell.grade_id, True, measured=take_measurement())
 
 
 _loaded: dict[str, object] = {}

@@ -58,6 +58,7 @@ from course_lib.lesson.checks import (  # noqa: F401 - old test cells import the
     require_model,
 )
 from course_lib.lesson.constants import LESSON_EXAMPLES, NUM_CLASSES
+from course_lib.lesson.cost import training_cost
 from course_lib.lesson.data import (
     lesson_example_source,
     lesson_examples,
@@ -256,14 +257,14 @@ def check_accuracy(assessment: dict, kind: str = "reference") -> None:
     accuracy = assessment.test_accuracy
     if accuracy < threshold:
         verdict = _("Your model classifies {accuracy:.3f} of the {count:,} test digits "
-                    "correctly; it needs at least {mark:.2f} on the {data} data. Check that "
+                    "correctly; it needs at least {mark:.2f} on {data}. Check that "
                     "it trained for all epochs and that the data was prepared (values 0-1, "
                     "one-hot labels).") if kind == "reference" else \
             _("Your tuned model classifies {accuracy:.3f} of the {count:,} test digits "
-              "correctly; it needs at least {mark:.2f} on the {data} data. Try Adam, more "
+              "correctly; it needs at least {mark:.2f} on {data}. Try Adam, more "
               "epochs, more filters or dropout (see the tips above).")
         raise AssertionError(verdict.format(accuracy=accuracy, count=assessment.test_size,
-                                            mark=threshold, data=profile.name))
+                                            mark=threshold, data=profile.data_name))
 
 
 def check_tuned_structure(tuned_model) -> None:
@@ -305,16 +306,23 @@ def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
     batch_size = expect_whole_number("tuned_batch_size", tuned_batch_size)
     recipe = read_recipe(tuned_model)
     notes = (" " + recipe.notes_sentence()) if recipe.notes else ""
+    measure = functools.partial(_measured, data=data.source.kind, epochs=epochs,
+                                batch_size=batch_size, budget=profile.tuned_max_cost)
     try:
         raise_recipe_problems(recipe, profile)
     except AssertionError as error:
+        measure("breaks_rules")
         raise AssertionError(f"{error}" + _(" A network that breaks the rules earns no "
                                             "accuracy points either.") + notes) from None
     try:
         cost = raise_cost_problems(recipe, epochs, batch_size, profile)
     except AssertionError as error:
+        measure("over_budget", cost=training_cost(recipe, epochs, batch_size,
+                                                  profile.training_examples).total)
         raise AssertionError(f"{error}{notes}") from None
     network = recipe.build(seed=GRADING_SEED)
+    measure = functools.partial(measure, cost=cost.total,
+                                parameters=int(network.count_params()))
     seconds = training_budget(profile)
     training = train_and_predict(network, data.x_train, one_hot(data.y_train), data.x_test,
                                  epochs=epochs, batch_size=batch_size, seconds=seconds)
@@ -329,13 +337,37 @@ def check_tuned_accuracy(tuned_model, tuned_epochs, tuned_batch_size) -> None:
             "nbgrader_config.py.").format(
             cost=cost.total / 1e9, budget=profile.tuned_max_cost / 1e9, seconds=seconds,
             progress=training.progress()))
+    accuracy = accuracy_of(training.probabilities, data.y_test)
+    measure("trained", accuracy=float(accuracy), test_size=len(data.y_test),
+            passed=bool(accuracy >= profile.tuned_threshold))
     try:
         check_accuracy(Assessment(
             architecture={}, output_units=NUM_CLASSES, source=data.source.kind,
             test_size=len(data.y_test), asked_predictions={},
-            test_accuracy=accuracy_of(training.probabilities, data.y_test)), "tuned")
+            test_accuracy=accuracy), "tuned")
     except AssertionError as error:
         raise AssertionError(f"{error}{notes}") from None
+
+
+_measurement: dict | None = None  # what the last check measured of a tuned recipe
+
+
+def _measured(status: str, **facts) -> None:
+    """Keep what :func:`check_tuned_accuracy` found of the recipe, for the teacher's side.
+
+    ``status``: ``trained`` (with the accuracy the grader measured), ``over_budget`` or
+    ``breaks_rules`` (not trained). The checker hands it on with the verdict
+    (:func:`take_measurement`); nothing the student's kernel said is in it.
+    """
+    global _measurement
+    _measurement = {"status": status, **facts}
+
+
+def take_measurement() -> dict | None:
+    """What the last check measured of a tuned recipe, if any; forgotten once taken."""
+    global _measurement
+    found, _measurement = _measurement, None
+    return found
 
 
 _budget_seconds: float | None = None  # the teacher's setting, when it replaces the profile's

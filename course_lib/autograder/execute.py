@@ -25,9 +25,11 @@ from traitlets import Bool, Float, Integer, Unicode
 from course_lib.autograder import limits as limits_module
 from course_lib.autograder.checker import Checker
 from course_lib.autograder.handover import (
+    MEASURED_KEY,
     CellToCheck,
     HandedOver,
     is_test_cell,
+    keep_measured,
     needed_names,
     request_code,
 )
@@ -65,7 +67,7 @@ class GradeInSandbox(Execute):
 
     training_budget_seconds = Float(0, help=(
         "The tuned network's training budget in seconds when the grader retrains its "
-        "recipe; 0 takes the data profile's (course_lib/settings.py)")).tag(config=True)
+        "recipe; 0 takes the data profile's (course_lib/lesson/settings.py)")).tag(config=True)
 
     replay_folder = Unicode("", help=(
         "A folder with this submission's notebook as a grading worker already graded it "
@@ -132,6 +134,7 @@ class GradeInSandbox(Execute):
                 verdict = by_id.get(cell.metadata.nbgrader["grade_id"])
                 cell.outputs = [NotebookNode(o) for o in verdict.as_outputs()] if verdict \
                     else []
+                keep_measured(cell, verdict.measured if verdict else None)
         return nb, resources
 
     def _replay(self, nb, resources):
@@ -149,6 +152,7 @@ class GradeInSandbox(Execute):
             if cell.cell_type == "code":
                 cell.outputs = done.outputs
                 cell.execution_count = done.execution_count
+                keep_measured(cell, done.metadata.get(MEASURED_KEY))
         return nb
 
     def _run_with_scratch_copy(self, nb, resources, km):

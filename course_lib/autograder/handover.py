@@ -37,6 +37,9 @@ MIME = "application/vnd.mnist-course.handover+json"
 MAX_VALUE_BYTES = 64 * 1024 * 1024  # a 500,000-parameter model with Adam is about 6 MB
 # Names the checker defines itself: they never come from the student's kernel.
 PROVIDED_BY_CHECKER = frozenset({"np", "keras", "layers", "profile", "handed_in_own_digits"})
+# The test cell's metadata where the grader keeps what its check measured (set or removed on
+# every test cell at each grading, so a value a student put there never survives).
+MEASURED_KEY = "mnist_course_measured"
 
 
 # ---- what a test cell needs ------------------------------------------------------------
@@ -275,6 +278,7 @@ class Verdict:
     passed: bool
     ename: str = ""
     message: str = ""
+    measured: dict | None = None  # what the check measured itself (the tuned recipe's run)
 
     def as_outputs(self) -> list[dict]:
         """The cell outputs nbgrader scores: none for a pass, one error for a failure."""
@@ -282,6 +286,14 @@ class Verdict:
             return []
         return [{"output_type": "error", "ename": self.ename, "evalue": self.message,
                  "traceback": [f"{self.ename}: {self.message}"]}]
+
+
+def keep_measured(cell, measured: dict | None) -> None:
+    """Keep in a graded cell's metadata what its check measured (:attr:`Verdict.measured`),
+    replacing whatever was there: the teacher's side reads it from the graded notebook."""
+    cell.metadata.pop(MEASURED_KEY, None)
+    if isinstance(measured, dict) and measured:
+        cell.metadata[MEASURED_KEY] = measured
 
 
 def read_verdicts(text: str, grade_ids: list[str]) -> list[Verdict]:

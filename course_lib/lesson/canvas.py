@@ -5,16 +5,21 @@ default) as ``<digit>_drawn_<n>.png``. The file, not the widget, is what counts:
 autograder runs the notebook again without anyone at the mouse, the widget shows nothing
 and changes nothing, and :func:`course_lib.lesson.handwriting.load_digit_folder` finds the same
 files the student saw.
+
+The widget's words (the menu, the buttons, the instructions) are in the language
+:func:`course_lib.lesson.language.use_language` chose when the canvas was made.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import re
 from pathlib import Path
 
 import anywidget
 import traitlets
+from PIL import Image, UnidentifiedImageError
 
 from course_lib.lesson.language import _
 
@@ -53,18 +58,20 @@ function render({ model, el }) {
   side.style.cssText = "display:flex;flex-direction:column;gap:8px";
   const label = document.createElement("select");
   label.className = "digit-label";
-  label.innerHTML = '<option value="">which digit?</option>' +
+  const words = model.get("words");
+  label.innerHTML = '<option value=""></option>' +
     [...Array(10).keys()].map((d) => `<option value="${d}">${d}</option>`).join("");
   const save = document.createElement("button");
-  save.className = "digit-save"; save.textContent = "Save";
+  label.options[0].textContent = words.which;
+  save.className = "digit-save"; save.textContent = words.save;
   const erase = document.createElement("button");
-  erase.className = "digit-clear"; erase.textContent = "Clear";
+  erase.className = "digit-clear"; erase.textContent = words.clear;
   const status = document.createElement("div");
   status.className = "digit-status"; status.style.cssText = "max-width:220px;font-size:13px";
   status.textContent = model.get("status");
   model.on("change:status", () => { status.textContent = model.get("status"); });
   save.addEventListener("click", () => {
-    if (label.value === "") { status.textContent = "First choose which digit you drew."; return; }
+    if (label.value === "") { status.textContent = words.choose; return; }
     model.set("drawing", { png: canvas.toDataURL("image/png"), label: Number(label.value) });
     model.save_changes();
   });
@@ -82,11 +89,14 @@ class DigitCanvas(anywidget.AnyWidget):
 
     _esm = _ESM
     drawing = traitlets.Dict().tag(sync=True)
-    status = traitlets.Unicode(
-        "Draw one digit, large, filling the square; choose which digit it is; press Save."
-    ).tag(sync=True)
+    status = traitlets.Unicode().tag(sync=True)
+    words = traitlets.Dict().tag(sync=True)
 
     def __init__(self, folder: str | Path = "own_digits", **kwargs):
+        kwargs.setdefault("words", canvas_words())
+        kwargs.setdefault("status", _("Draw one digit, large, filling the square; choose "
+                                      "which digit it is; press {save}.").format(
+            save=kwargs["words"]["save"]))
         super().__init__(**kwargs)
         self.folder = Path(folder)
 
@@ -98,7 +108,14 @@ class DigitCanvas(anywidget.AnyWidget):
         except ValueError as error:
             self.status = str(error)
             return
-        self.status = f"Saved as {path}. Draw another one, or go on with the lesson."
+        self.status = _("Saved as {path}. Draw another one, or go on with the lesson.").format(
+            path=path)
+
+
+def canvas_words() -> dict[str, str]:
+    """The canvas's menu, buttons and reminder, in the current language."""
+    return {"which": _("which digit?"), "save": _("Save"), "clear": _("Clear"),
+            "choose": _("First choose which digit you drew.")}
 
 
 def save_drawing(folder: str | Path, data_url: str, label) -> Path:
@@ -115,5 +132,20 @@ def save_drawing(folder: str | Path, data_url: str, label) -> Path:
     while (folder / f"{label}_drawn_{number}.png").exists():
         number += 1
     path = folder / f"{label}_drawn_{number}.png"
-    path.write_bytes(base64.b64decode(match.group(1)))
+    path.write_bytes(_pixels_only(base64.b64decode(match.group(1))))
     return path
+
+
+def _pixels_only(data: bytes) -> bytes:
+    """The PNG ``data`` written again with its pixels only: whatever else came with it
+    (EXIF, text chunks, a colour profile) is not saved into the student's folder."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as picture:
+            pixels = picture.convert("RGBA")
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ValueError(_("The drawing did not arrive as a PNG picture; press Save again.")) \
+            from error
+    clean = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="PNG")
+    return out.getvalue()

@@ -20,7 +20,7 @@ from course_lib.lesson.architecture import (
 )
 from course_lib.lesson.constants import INPUT_SHAPE, NUM_CLASSES
 from course_lib.lesson.cost import TrainingCost, training_cost
-from course_lib.lesson.language import _
+from course_lib.lesson.language import _, format_number
 from course_lib.lesson.recipe import Recipe, read_recipe
 
 GAP_LIMIT = 0.05  # the lesson's rule: a model generalises well if the gap is at most this
@@ -326,7 +326,7 @@ def cost_sentence(cost: TrainingCost, profile) -> str:
 
 def _billions(count: int) -> str:
     billions = count / 1e9
-    return f"{billions:,.1f}" if billions < 10 else f"{billions:,.0f}"
+    return format_number(billions, ",.1f" if billions < 10 else ",.0f")
 
 
 def report_tuned_validation(tuned_history, profile) -> None:

@@ -21,7 +21,7 @@ network's budget is not a time but a count of work, made from the recipe's data
   costs so much.
 
 The result is in multiply-adds; the other terms count as the multiply-adds that take as
-long on a CPU (measured with Keras on two cores, see README: the weights lean to the slow
+long on a CPU (measured with Keras on two cores, benchmarks page: the weights lean to the slow
 side, so that the cost rather overstates a recipe's time than understates it). The
 student's quick check and the grader call the same :func:`training_cost`, so the number a
 student sees is the number graded.

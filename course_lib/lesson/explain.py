@@ -6,7 +6,8 @@
 * :func:`plot_filters` and :func:`plot_feature_maps`: what the first convolution looks for,
   and where it finds it in one digit.
 
-Like :mod:`course_lib.lesson.plots`, every function returns a ``Figure`` and never shows it.
+Like :mod:`course_lib.lesson.plots`, every function returns a ``Figure`` and never shows it,
+and writes its texts in the language :func:`course_lib.lesson.language.use_language` chose.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_lib.lesson.constants import IMAGE_SIDE, INPUT_SHAPE, NUM_CLASSES
+from course_lib.lesson.language import _
 
 
 def confusion_matrix(true_labels, predicted_labels, classes: int = NUM_CLASSES) -> np.ndarray:
@@ -37,7 +39,7 @@ def plot_confusion_matrix(true_labels, predicted_labels) -> Figure:
     figure = Figure(figsize=(6.5, 5.5), layout="constrained")
     axes = figure.subplots()
     image = axes.imshow(matrix, cmap="Blues")
-    figure.colorbar(image, ax=axes, label="number of test images")
+    figure.colorbar(image, ax=axes, label=_("number of test images"))
     for row in range(NUM_CLASSES):
         for col in range(NUM_CLASSES):
             if matrix[row, col]:
@@ -46,10 +48,10 @@ def plot_confusion_matrix(true_labels, predicted_labels) -> Figure:
                           else "black")
     axes.set_xticks(range(NUM_CLASSES))
     axes.set_yticks(range(NUM_CLASSES))
-    axes.set_xlabel("predicted digit")
-    axes.set_ylabel("true digit")
+    axes.set_xlabel(_("predicted digit"))
+    axes.set_ylabel(_("true digit"))
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
-    axes.set_title(f"Confusion matrix (accuracy {accuracy:.3f})")
+    axes.set_title(_("Confusion matrix (accuracy {accuracy:.3f})").format(accuracy=accuracy))
     return figure
 
 
@@ -68,11 +70,12 @@ def plot_misclassified(images, true_labels, probabilities, limit: int = 20,
         axes.axis("off")
     for axes, index in zip(grid, wrong, strict=False):
         axes.imshow(images[index], cmap="gray")
-        axes.set_title(f"true {true_labels[index]}, says {predicted[index]}\n"
-                       f"({probabilities[index, predicted[index]]:.2f})", fontsize=9)
-    figure.suptitle(f"{len(np.flatnonzero(predicted != true_labels))} of {len(true_labels)} "
-                    f"digits wrong; the first {len(wrong)}:" if len(wrong) else
-                    "No digit was classified wrongly.")
+        axes.set_title(_("true {true}, says {said}\n({probability:.2f})").format(
+            true=true_labels[index], said=predicted[index],
+            probability=probabilities[index, predicted[index]]), fontsize=9)
+    figure.suptitle(_("{wrong:,} of {count:,} digits wrong; the first {shown}:").format(
+        wrong=len(np.flatnonzero(predicted != true_labels)), count=len(true_labels),
+        shown=len(wrong)) if len(wrong) else _("No digit was classified wrongly."))
     return figure
 
 
@@ -84,13 +87,14 @@ def plot_before_after(originals, prepared, probabilities=None, names=None) -> Fi
     for column, (original, image) in enumerate(zip(originals, prepared, strict=True)):
         top, bottom = grid[0, column], grid[1, column]
         top.imshow(original, cmap="gray", vmin=0, vmax=1)
-        top.set_title(names[column] if names is not None else "your picture", fontsize=9)
+        top.set_title(names[column] if names is not None else _("your picture"), fontsize=9)
         bottom.imshow(image, cmap="gray", vmin=0, vmax=1)
         if probabilities is not None:
             row = np.asarray(probabilities)[column]
-            bottom.set_title(f"says {row.argmax()} ({row.max():.2f})", fontsize=10)
+            bottom.set_title(_("says {digit} ({probability:.2f})").format(
+                digit=row.argmax(), probability=row.max()), fontsize=10)
         else:
-            bottom.set_title("prepared, 28x28", fontsize=9)
+            bottom.set_title(_("prepared, 28x28"), fontsize=9)
         top.axis("off")
         bottom.axis("off")
     return figure
@@ -116,7 +120,8 @@ def plot_filters(model) -> Figure:
         axes.axis("off")
         if index < count:
             axes.imshow(kernels[:, :, 0, index], cmap="bwr", vmin=-limit, vmax=limit)
-    figure.suptitle("Filters of the first convolution (red: positive weight, blue: negative)")
+    figure.suptitle(_("Filters of the first convolution (red: positive weight, blue: "
+                      "negative)"))
     return figure
 
 
@@ -136,5 +141,5 @@ def plot_feature_maps(model, image) -> Figure:
         axes.axis("off")
         if index < count:
             axes.imshow(maps[:, :, index], cmap="viridis")
-    figure.suptitle("Feature maps of the first convolution for one digit")
+    figure.suptitle(_("Feature maps of the first convolution for one digit"))
     return figure

@@ -18,8 +18,13 @@ pixels, placed in a 28x28 image so that its centre of mass is in the middle, val
 Steps 1-3 and 5 are not MNIST's: its digits were scanned from forms, already light on
 dark and clean. Steps 4, 6 and 7 are how MNIST itself was made.
 
-Files: ``.png``, ``.jpg``/``.jpeg``, ``.bmp``, ``.gif``, ``.dat``/``.txt`` (a text matrix,
-as in the original lesson) and ``.npy``.
+Files: ``.png``, ``.jpg``/``.jpeg``, ``.bmp``, ``.gif``, ``.heic``/``.heif`` (an iPhone's
+photos, through the ``pillow-heif`` plug-in, loaded only for such a file), ``.dat``/``.txt``
+(a text matrix, as in the original lesson) and ``.npy``.
+
+Privacy: a picture is read as its grey pixels only. A phone photo's EXIF data (where and
+when it was taken, the phone) is used for its orientation (so that an upright digit stays
+upright) and then dropped: nothing here keeps, shows or writes it.
 """
 
 from __future__ import annotations
@@ -30,20 +35,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from course_lib.lesson.constants import IMAGE_SIDE
 from course_lib.lesson.language import _
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+HEIF_SUFFIXES = {".heic", ".heif"}  # an iPhone's photos; Pillow reads them with pillow-heif
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"} | HEIF_SUFFIXES
 MATRIX_SUFFIXES = {".dat", ".txt"}
 DIGIT_SUFFIXES = IMAGE_SUFFIXES | MATRIX_SUFFIXES | {".npy"}
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 WORKING_SIZE = 200  # large photos are shrunk to this first: enough detail, fast to clean
 BOX = 20  # MNIST scales every digit to fit 20x20 ...
 SIDE = IMAGE_SIDE  # ... and centres it in 28x28
-TARGET_STROKE = 3.4  # within MNIST's 2-4 pixels, in pixels of the 20x20 box (see README)
+TARGET_STROKE = 3.4  # within MNIST's 2-4 pixels, in pixels of the 20x20 box (benchmarks page)
 
 
 class DigitImageError(ValueError):
@@ -78,6 +85,12 @@ def read_image(path: str | Path) -> np.ndarray:
         raise
     except (OSError, ValueError, EOFError, UnidentifiedImageError,
             Image.DecompressionBombError) as error:
+        if _is_heif(path):
+            raise DigitImageError(_(
+                "{path} could not be read as an iPhone photo (HEIC) ({error}). Send the "
+                "photo again as JPEG (on the iPhone: Settings > Camera > Formats > Most "
+                "Compatible), or take a screenshot of it, and put that file in its place."
+            ).format(path=path, error=error)) from error
         raise DigitImageError(_(
             "{path} could not be read as a {suffix} image ({error}). "
             "Save it again, e.g. as PNG, and try once more.").format(
@@ -97,14 +110,48 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def _read_picture(path: Path) -> np.ndarray:
+    """The picture's grey pixels, 0-1, turned upright as the phone's EXIF says; the EXIF
+    data itself (a phone photo's location among it) is not kept."""
+    if _is_heif(path):
+        _open_heif()
     with Image.open(path) as picture:
         picture.load()
+        # A phone stores a photo sideways with a note of how to turn it: turn it upright.
+        try:
+            picture = ImageOps.exif_transpose(picture)
+        except Exception:  # noqa: BLE001 - a broken note must not cost the picture itself
+            pass
         if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
             # A drawing on a transparent canvas: its empty parts are paper, not ink.
             picture = picture.convert("RGBA")
             paper = Image.new("RGBA", picture.size, "white")
             picture = Image.alpha_composite(paper, picture)
         return np.asarray(picture.convert("L"), dtype=float) / 255.0
+
+
+def _is_heif(path: Path) -> bool:
+    """Whether ``path`` is a HEIC/HEIF picture: by its suffix, or by its first bytes (a
+    phone or a learning platform sometimes renames an iPhone photo to ``.jpg``)."""
+    if path.suffix.lower() in HEIF_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(12)
+    except OSError:
+        return False
+    return start[4:8] == b"ftyp" and start[8:12] in HEIF_BRANDS
+
+
+def _open_heif() -> None:
+    """Teach Pillow to open HEIC/HEIF pictures (once; only when such a picture comes)."""
+    try:
+        import pillow_heif
+    except ImportError as error:
+        raise DigitImageError(_(
+            "iPhone photos (HEIC) need the Python package pillow-heif, which is not "
+            "installed here. Ask your teacher, or send the photo again as JPEG (on the "
+            "iPhone: Settings > Camera > Formats > Most Compatible).")) from error
+    pillow_heif.register_heif_opener()
 
 
 def prepare_digit(grey: np.ndarray, name: str = "the image") -> np.ndarray:
@@ -164,7 +211,7 @@ def plain_recipe(grey: np.ndarray) -> np.ndarray:
     """MNIST's recipe on a photo: invert, threshold, crop, scale into 20x20, centre by mass.
 
     What :func:`prepare_digit` adds for photos (paper removal, stroke width) is left out:
-    the baseline that the course's preparation is measured against (README).
+    the baseline that the course's preparation is measured against (benchmarks page).
     """
     grey = np.asarray(grey, dtype=float)
     ink = grey if _ink_is_light(grey) else 1.0 - grey

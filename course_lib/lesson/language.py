@@ -7,7 +7,10 @@ language in its first code cell (``use_language("nl")``); the grader's checker u
 language the notebook's metadata names. English is the default and needs no catalogue.
 
 Messages with values use named fields, ``_("it has {count} layers").format(count=n)``, so
-that a translation may put the values in another order.
+that a translation may put the values in another order. The numbers in those fields are
+written the language's way (:func:`format_number`): ``{count:,}`` is "10,000" in English and
+"10 000" in Dutch, ``{accuracy:.2f}`` "0.98" and "0,98"; a number inside Python code in a
+message (``Dropout(0.5)``) is part of the text, not a field, and keeps its point.
 
 The grader's own messages (the hidden checks', the sandbox's) are in a catalogue of their
 own, ``course_lib/autograder/locale/<language>/LC_MESSAGES/course_grader.mo``, read through
@@ -24,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import gettext
 import logging
+import numbers
 import reprlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +36,11 @@ DOMAIN = "course_lib"
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "nl": "Nederlands"}
+# How each language writes a number: the symbol between groups of thousands, and the
+# decimal symbol. Dutch allows a space or a dot between thousands; the lesson writes
+# "500 000" (as Flemish school books do), so the numbers it prints do too. Two symbols per
+# language are all this needs, so the students' library does not load Babel for it.
+NUMBER_SYMBOLS = {"en": (",", "."), "nl": (" ", ",")}
 
 _log = logging.getLogger(__name__)
 _translations: gettext.NullTranslations = gettext.NullTranslations()
@@ -81,19 +90,76 @@ def domain_translator(domain: str, locale_dir: Path):
         if _language not in loaded:
             loaded[_language] = gettext.NullTranslations() if _language == DEFAULT_LANGUAGE \
                 else gettext.translation(domain, locale_dir, languages=[_language], fallback=True)
-        return loaded[_language].gettext(message)
+        return Message(loaded[_language].gettext(message))
 
     return translate
 
 
 def _(message: str) -> str:
     """``message`` in the current language (English when it has no translation)."""
-    return _translations.gettext(message)
+    return Message(_translations.gettext(message))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message for ``count``, in the current language."""
-    return _translations.ngettext(singular, plural, count)
+    return Message(_translations.ngettext(singular, plural, count))
+
+
+def tr(message: str, **values) -> str:
+    """A label or sentence the notebook's own code prints, in the notebook's language, with
+    ``values`` in its fields written the language's way: ``tr("becomes")``,
+    ``tr("training budget: {budget:,.0f} billion", budget=2400)``. The notebook's sentences
+    are listed in :mod:`course_lib.lesson.notebook_words`, so that they are in the
+    catalogue."""
+    return _(message).format(**values)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it yet: a word the notebook's
+    code passes in English (``title_prefix="label"``) and the library translates when it
+    shows it."""
+    return message
+
+
+def format_number(value, spec: str = "") -> str:
+    """``value`` formatted as ``format(value, spec)`` would, in the current language's way:
+    ``format_number(10000, ",")`` is "10,000" in English and "10 000" in Dutch,
+    ``format_number(0.981, ".2f")`` "0.98" and "0,98"."""
+    group, decimal = NUMBER_SYMBOLS.get(_language, NUMBER_SYMBOLS[DEFAULT_LANGUAGE])
+    return format(value, spec).translate(str.maketrans({",": group, ".": decimal}))
+
+
+class Number:
+    """A number that a message's field writes in the current language's way."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        # A whole number without a format is written as Python writes it ("2", "2024").
+        if not spec and isinstance(self.value, numbers.Integral):
+            return str(self.value)
+        return format_number(self.value, spec)
+
+    def __str__(self) -> str:
+        return self.__format__("")
+
+
+class Message(str):
+    """A translated message whose :meth:`format` writes its numbers the language's way."""
+
+    def format(self, *args, **kwargs) -> str:
+        """The message with its fields filled in; numbers as :func:`format_number` writes
+        them (True and False, and text, as they are)."""
+        return str.format(self, *map(_localized, args),
+                          **{name: _localized(value) for name, value in kwargs.items()})
+
+
+def _localized(value):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and type(value).__name__ != "bool_":
+        return Number(value)
+    return value
 
 
 def notebook_language(notebook) -> str:

@@ -10,16 +10,20 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_lib.lesson.constants import IMAGE_SIDE, NUM_CLASSES
+from course_lib.lesson.language import N_, _
 
 TRAIN_COLOUR = "tab:blue"
 VALIDATION_COLOUR = "tab:orange"
+# The words the lesson's code passes as titles, in English; shown in the notebook's language.
+TITLE_WORDS = (N_("label"), N_("example"), N_("tuned says"), N_("you read"), N_("true label"))
 
 
 def plot_training_history(history) -> Figure:
     """Plot loss and accuracy per epoch, training against validation.
 
     ``history`` is what ``model.fit`` returns, or its ``.history`` dictionary. The x-axis
-    has one tick per epoch, however many epochs there were.
+    has one tick per epoch, however many epochs there were. The texts are in the language
+    :func:`course_lib.lesson.language.use_language` chose.
     """
     values = getattr(history, "history", history)
     missing = [key for key in ("loss", "accuracy") if key not in values]
@@ -30,23 +34,28 @@ def plot_training_history(history) -> Figure:
         )
     epochs = np.arange(1, len(values["loss"]) + 1)
     figure = Figure(figsize=(11, 4), layout="constrained")
-    for axes, key, title in zip(
-        figure.subplots(1, 2), ("loss", "accuracy"), ("Loss", "Accuracy"), strict=True
-    ):
-        axes.plot(epochs, values[key], "o-", color=TRAIN_COLOUR, label="training")
+    names = {"loss": _("loss"), "accuracy": _("accuracy")}
+    titles = {"loss": _("Loss on training and validation data"),
+              "accuracy": _("Accuracy on training and validation data")}
+    for axes, key in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
+        axes.plot(epochs, values[key], "o-", color=TRAIN_COLOUR, label=_("training"))
         if f"val_{key}" in values:
             axes.plot(epochs, values[f"val_{key}"], "o--", color=VALIDATION_COLOUR,
-                      label="validation")
+                      label=_("validation"))
         axes.set_xticks(epochs)
-        axes.set_xlabel("epoch")
-        axes.set_ylabel(key)
-        axes.set_title(f"{title} on training and validation data")
+        axes.set_xlabel(_("epoch"))
+        axes.set_ylabel(names[key])
+        axes.set_title(titles[key])
         axes.legend()
     return figure
 
 
 def plot_digits(images, labels=None, *, columns: int = 5, title_prefix: str = "label") -> Figure:
-    """Show images in a grid, each titled with its label when labels are given."""
+    """Show images in a grid, each titled with its label when labels are given.
+
+    ``title_prefix`` is written in English in the notebook's code and shown in the current
+    language: the words the lesson uses ("label", "example", "tuned says") are in the
+    catalogue."""
     images = np.asarray(images).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     rows = max(1, -(-len(images) // columns))
     columns = min(columns, len(images))
@@ -57,7 +66,7 @@ def plot_digits(images, labels=None, *, columns: int = 5, title_prefix: str = "l
         if index < len(images):
             axes.imshow(images[index], cmap="gray")
             if labels is not None:
-                axes.set_title(f"{title_prefix} {labels[index]}")
+                axes.set_title(f"{_(title_prefix)} {labels[index]}")
     return figure
 
 
@@ -68,7 +77,8 @@ def plot_prediction(probabilities, true_label=None, verdict: bool = True,
     With ``verdict=False`` the bars are all one colour and there is no title: the student
     reads the answer from the bars (the lesson asks for it before revealing it).
     ``label_name`` says what ``true_label`` is in the title ("you read" for a student's
-    own reading of the picture).
+    own reading of the picture), in English in the notebook's code and shown in the
+    current language.
     """
     probabilities = np.asarray(probabilities, dtype=float).reshape(-1)
     if probabilities.shape != (10,):
@@ -85,11 +95,12 @@ def plot_prediction(probabilities, true_label=None, verdict: bool = True,
     axes.bar(range(NUM_CLASSES), probabilities, color=colours)
     axes.set_xticks(range(NUM_CLASSES))
     axes.set_ylim(0, 1)
-    axes.set_xlabel("digit")
-    axes.set_ylabel("probability")
+    axes.set_xlabel(_("digit"))
+    axes.set_ylabel(_("probability"))
     if verdict:
-        title = f"most likely {best} (probability {probabilities[best]:.2f})"
+        title = _("most likely {best} (probability {probability:.2f})").format(
+            best=best, probability=probabilities[best])
         if true_label is not None:
-            title += f", {label_name} {true_label}"
+            title += f", {_(label_name)} {true_label}"
         axes.set_title(title)
     return figure

@@ -5,7 +5,7 @@ embedded sample when it cannot (4,000). The same network needs more passes over 
 small sample to make a comparable number of weight updates, and reaches a lower accuracy
 on it, so training lengths and pass marks come in two profiles.
 
-How the thresholds were chosen (measured on 2 CPU cores, seeds varied; see README):
+How the thresholds were chosen (measured on 2 CPU cores, seeds varied; see the benchmarks page):
 
 * ``full``: the reference CNN with SGD, 3 epochs of batch 64, reaches about 0.97 test
   accuracy on the full MNIST; 0.90 leaves room for an unlucky start but fails a network
@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from course_lib.lesson.constants import FULL, SAMPLE
+from course_lib.lesson.language import _
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Profile:
     training_examples: int  # what the tuned network trains on: the training set less validation
     tuned_max_cost: int  # the tuned network's training budget in multiply-adds (lesson.cost)
     tuned_max_seconds: float  # the grader's safety net: training stopped, submission not graded
+
+    @property
+    def data_name(self) -> str:
+        """The data this profile is for, in words for a sentence in the current language."""
+        return _("the full MNIST") if self.name == FULL else _("the MNIST sample")
 
 
 PROFILES = {

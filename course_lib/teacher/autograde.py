@@ -102,7 +102,7 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
         # Until it is graded again, a submission counts as not graded: a run stopped
         # half-way grades it again next time.
         records.forget_grading_record(course_dir, student, assignment)
-    progress = Progress(len(the_plan.students), report)
+    progress = Progress(len(the_plan.students), report, assignment=assignment)
     if the_plan.workers == 1 and not cluster:
         outcomes = []
         for student in the_plan.students:
@@ -207,7 +207,8 @@ def _record(course_dir: Path, assignment: str, outcome: GradingOutcome, extra: l
     if outcome.ok:
         records.write_grading_record(
             course_dir, outcome.student, assignment, sandboxed=not extra,
-            submission=records.submission_digest(course_dir, outcome.student, assignment))
+            submission=records.submission_digest(course_dir, outcome.student, assignment),
+            measured=records.graded_measurements(course_dir, outcome.student, assignment))
     return outcome
 
 

@@ -3,16 +3,18 @@
     course demo                      the whole cycle on three demo students, in demo/
     course translate                 mark new or changed English text in translations/
     course generate                  the lesson in each language, then source/ -> release/
-    course hub [status|stop|remove]  the classroom server (JupyterHub), see course hub -h
+    course hub [status|stop|remove|renew-certificate]  the classroom server (JupyterHub),
+                                     see course hub -h
     course release                   the student version -> nbgrader's exchange
     course collect [ZIP_OR_FOLDER...] [--moodle|--canvas FILE]  the exchange, or platform
                                      downloads -> submitted/
-    course autograde [STUDENT...]    nbgrader autograde, several students at once
+    course autograde [ASSIGNMENT] [--student S]  nbgrader autograde, several students at once
     course cluster certificates      certificates for grading on several machines (Dask)
     course feedback                  nbgrader generate_feedback -> feedback/
     course return [--moodle|--canvas FILE]  grades and feedback back to the students
     course export [CSV]              nbgrader export -> grades.csv
     course summary                   scores per student and per graded cell
+    course leaderboard [ASSIGNMENT]  the class ranked by the grader's measured accuracy
     course data status|fetch|import  see or prepare the MNIST data
     course reference                 train the lesson's network here, report its accuracy
 
@@ -56,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", type=Path, default=Path("."),
                         help="the course folder (default: the current folder)")
+    from importlib import metadata
+
+    parser.add_argument("--version", action="version",
+                        version=f"course (mnist-cnn-course) {metadata.version('mnist-cnn-course')}",
+                        help="print the course package's version and stop")
     parser.add_argument("--assignment", default=ASSIGNMENT,
                         help=f"the assignment: {ASSIGNMENT} (English, the default) or "
                              f"{ASSIGNMENT}_nl (Dutch)")
@@ -68,10 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     hub = commands.add_parser(
         "hub", help="the classroom server: JupyterHub with nbgrader's exchange",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=HUB_HELP)
-    hub.add_argument("action", nargs="?", choices=["status", "stop", "remove"],
+    hub.add_argument("action", nargs="?",
+                     choices=["status", "stop", "remove", "renew-certificate"],
                      help="status: is it running, where; stop: stop it (and every user's "
                           "server); remove: stop it and delete the accounts it made, "
-                          "their homes and its files")
+                          "their homes and its files; renew-certificate: renew the Let's "
+                          "Encrypt certificate if due and restart the hub with it")
     hub.add_argument("--class-list", type=Path, metavar="CLASS.csv",
                      help="the students: a CSV with columns id (their account name and "
                           "gradebook id) and name")
@@ -89,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--redirect-port", type=int, default=None, metavar="PORT",
                      help="with HTTPS: also open this plain HTTP port (e.g. 80), which only "
                           "redirects to HTTPS (default: as before, else not opened)")
+    hub.add_argument("--letsencrypt", default=None, metavar="HOST.NAME",
+                     help="HTTPS with a certificate from Let's Encrypt for this public name "
+                          "(instead of --certificate, --key); needs port 80 reachable from "
+                          "the internet")
+    hub.add_argument("--acme-email", default=None, metavar="ADDRESS",
+                     help="with --letsencrypt: where Let's Encrypt writes about the "
+                          "certificate")
+    hub.add_argument("--acme-directory", default=None, metavar="URL",
+                     help="with --letsencrypt: the ACME server (default: Let's Encrypt's)")
+    hub.add_argument("--disk-mb", type=int, default=None, metavar="N",
+                     help="each student's disk cap in MB, where the file system has user "
+                          "quotas on (default: as before, else 1024; 0: no cap)")
     hub.add_argument("--state", type=Path, default=None,
                      help="folder for what the server keeps (default: /srv/mnist-course)")
     hub.set_defaults(run=_hub)
@@ -111,8 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "profile, e.g. Europe/Brussels (default: this computer's)")
     collect.set_defaults(run=_collect)
     grade = commands.add_parser("autograde", help="grade submissions, several at once")
-    grade.add_argument("students", nargs="*", type=_student_id,
-                       help="only these students (default: all)")
+    grade.add_argument("assignment_name", nargs="?", default=None, metavar="ASSIGNMENT",
+                       help=f"the assignment, as with nbgrader autograde: {ASSIGNMENT} or "
+                            f"{ASSIGNMENT}_nl (default: --assignment's, {ASSIGNMENT})")
+    grade.add_argument("--student", dest="students", action="append", type=_student_id,
+                       default=[], metavar="STUDENT",
+                       help="only this student; repeat for several (default: all)")
     grade.add_argument("--workers", type=int, default=None,
                        help="submissions graded at once (default: what this computer's cores "
                             "and memory allow)")
@@ -168,6 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("csv", nargs="?", type=Path, help="where (default: grades.csv)")
     export.set_defaults(run=_export)
     commands.add_parser("summary", help="print the scores").set_defaults(run=_summary)
+    board = commands.add_parser("leaderboard", help="the class ranked by the test accuracy the "
+                                "grader measured of each tuned recipe; an HTML page too")
+    board.add_argument("assignment_name", nargs="?", default=None, metavar="ASSIGNMENT",
+                       help=f"the assignment (default: --assignment's, {ASSIGNMENT})")
+    board.add_argument("--html", type=Path, default=None, metavar="FILE",
+                       help="also write the page here (it is always written to "
+                            "leaderboard/ASSIGNMENT.html in the course folder)")
+    board.add_argument("--language", choices=sorted(LANGUAGES), default=None,
+                       help="the page's language (default: the assignment's)")
+    board.add_argument("--show-ids", action="store_true",
+                       help="show the students' ids beside their names, on the terminal only")
+    board.set_defaults(run=_leaderboard)
     demo = commands.add_parser("demo", help="the whole cycle on three demo students")
     demo.add_argument("--into", type=Path, default=Path("demo"),
                       help="folder for the demo course (default: demo/, replaced each time)")
@@ -236,6 +273,8 @@ HUB_HELP = """The classroom in one command, as root on a Linux server, in the co
 It makes (and leaves alone what is already right):
   - a system account for each student of the class list and for the teacher, with a
     password to hand out (printed once, kept in /srv/mnist-course/passwords.csv);
+    students log in through the hub only (no SSH, no login shell) and may store
+    --disk-mb MB each where the file system has user quotas on (status says if not);
   - the classroom's course, a copy of this one, in the teacher's home, with the class
     list in its gradebook; the teacher's JupyterLab opens there, with Formgrader;
   - the students' environment: JupyterLab with nbgrader's Assignments tab and the
@@ -253,6 +292,17 @@ cookies do not cross it in clear:
     sudo .venv/bin/course hub --class-list class.csv --certificate CERT.pem \\
         --key KEY.pem --port 443 --redirect-port 80
 
+With a public name that points at this server and port 80 open to the internet, a
+certificate from Let's Encrypt instead (certbot: pip install '.[letsencrypt]'):
+
+    sudo .venv/bin/course hub --class-list class.csv --letsencrypt HOST.NAME \\
+        --acme-email YOU@SCHOOL --redirect-port 80
+
+and renew it daily (it asks only when due, then restarts the hub), e.g. in
+/etc/cron.d/course-hub-certificate:
+
+    17 3 * * * root /path/to/course/.venv/bin/course hub renew-certificate
+
 Run it again with a longer class list to add students (they can log in at once);
 what you do not give again (address, certificate) stays as it was."""
 
@@ -265,12 +315,21 @@ def _hub(options) -> int:
         print(hub.status(state))
         return 0
     if options.action == "stop":
-        print("Stopped." if hub.stop(state) else "The classroom server was not running.")
+        print("Stopped: students cannot log in until `course hub` starts it again (their "
+              "running JupyterLabs and files stay)." if hub.stop(state)
+              else "The classroom server was not running.")
         return 0
     if options.action == "remove":
         hub.remove(state)
         print("Removed the classroom server, its accounts and its files.")
         return 0
+    from course_lib.teacher import hub_certificate
+
+    if options.action == "renew-certificate":
+        hub_certificate.renew_certificate(state)
+        return 0
+    letsencrypt = hub_certificate.request_from_options(
+        options.letsencrypt, options.acme_email, options.acme_directory)
     if options.class_list is None:
         raise CourseError("Give the class list: course hub --class-list CLASS.csv "
                           "(columns id and name). `course hub -h` says what it sets up.")
@@ -279,11 +338,12 @@ def _hub(options) -> int:
     settings = hub.setup(options.course, options.class_list, state=state,
                          teacher=options.teacher, ip=options.ip, port=options.port,
                          certificate=options.certificate, key=options.key,
-                         redirect_port=options.redirect_port)
+                         redirect_port=options.redirect_port, disk_mb=options.disk_mb,
+                         letsencrypt=letsencrypt)
     if running and (state / "jupyterhub_config.py").read_bytes() != before:
         print("The classroom server runs with its previous address or certificate: to "
-              "use the new ones, run `course hub stop` and then `course hub` (everyone's "
-              "open JupyterLab stops; their files stay). The class list is up to date "
+              "use the new ones, run `course hub stop` and then `course hub` (the "
+              "students' open JupyterLabs and their files stay). The class list is up to date "
               "already: new students can log in now.")
     hub.start(state)
     print(f"Hand each student: the address {settings.url}, their account name and its "
@@ -342,12 +402,56 @@ def _student_id(text: str) -> str:
 def _autograde(options) -> int:
     from course_lib.teacher.autograde import autograde
 
-    outcomes = autograde(options.course, options.students or None, assignment=options.assignment,
+    assignment = _chosen_assignment(options)
+    outcomes = autograde(options.course, options.students or None, assignment=assignment,
                          unsandboxed=options.unsandboxed, workers=options.workers,
                          force=options.force, scheduler=options.scheduler,
                          certificates=options.certificates,
                          insecure_plain_tcp=options.insecure_plain_tcp)
+    from course_lib.teacher.leaderboard import publish
+
+    print(f"The leaderboard: {publish(options.course, assignment)} (course leaderboard)")
     return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def _leaderboard(options) -> int:
+    from course_lib.teacher.course import require_course
+    from course_lib.teacher.leaderboard import (
+        assignment_language,
+        build_board,
+        page,
+        publish,
+        table,
+    )
+
+    course = require_course(options.course)
+    assignment = _chosen_assignment(options)
+    language = options.language or assignment_language(course, assignment)
+    board = build_board(course, assignment)
+    print(table(board, language, show_ids=options.show_ids))
+    for student, why in sorted(board.refused_names.items()):
+        print(f"{student}'s chosen name is not shown ({why}): anonymous instead.")
+    print(f"\nThe page: {publish(course, assignment, language)}")
+    if options.html:
+        options.html.write_text(page(board, language), encoding="utf-8")
+        print(f"and {options.html}")
+    return 0
+
+
+def _chosen_assignment(options) -> str:
+    """The assignment named after the command (nbgrader's shape), else ``--assignment``.
+
+    Before, the words after ``course autograde`` were students: a name that is no assignment
+    of this course is refused with the new way to write it, never graded as an assignment.
+    """
+    name = options.assignment_name or options.assignment
+    known = sorted(p.name for p in (options.course / "source").glob("*") if p.is_dir())
+    if options.assignment_name and known and name not in known:
+        raise CourseError(
+            f"`course autograde {name}`: {name!r} is not an assignment of this course "
+            f"({', '.join(known)}). Name the assignment first and the students with --student, "
+            f"as nbgrader does: course autograde {known[0]} --student {name}")
+    return name
 
 
 def _cluster(options) -> int:
@@ -429,9 +533,11 @@ def _summary(options) -> int:
 def _package(options) -> int:
     from course_lib.teacher.package import build_student_wheel
 
-    wheel = build_student_wheel(options.into)
+    # `course package` hands the wheel out: a new content's version is written down.
+    wheel = build_student_wheel(options.into, record=True)
     print(f"The students' package is {wheel}.\nStudents (or the JupyterHub's environment) "
-          f"install it with: pip install {wheel.name}")
+          f"install it with: pip install {wheel.name}\n(it replaces an older version of the "
+          "package; a wheel of the same content keeps its version)")
     return 0
 
 

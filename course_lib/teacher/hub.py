@@ -6,6 +6,9 @@ leaves alone what is already right:
 * a **system account** per student and for the teacher (homes closed to others), each
   new one with a password to hand out (kept for the teacher, readable by root only); an id
   that names an account the course did not make (``bin``, someone's own) is refused;
+  students log in through the hub only (:mod:`course_lib.teacher.hub_logins`: no SSH, no
+  login shell) and have a disk cap where the file system has user quotas on
+  (:mod:`course_lib.teacher.hub_disk`);
 * the **students' environment**: JupyterLab, nbgrader showing only the Assignments tab,
   and the students' package of ``course_lib`` (``course package``), never the course;
 * the **classroom's course** in the teacher's home: ``source/``, the settings, the student
@@ -19,12 +22,17 @@ leaves alone what is already right:
   PAM logins for the class list as saved now (:mod:`course_lib.teacher.hub_auth`: the
   accounts' passwords, no identity server needed, students added later log in without a
   restart) and :class:`~course_lib.teacher.hub_spawner.CourseSpawner` (each user's server
-  as their own account, students within :data:`STUDENT_LIMITS`); on HTTPS with the
-  school's certificate (``--certificate``, ``--key``), plain HTTP only redirecting to it
+  as their own account, students within the limits of ``c.CourseSpawner.mem_limit``,
+  ``cpu_limit`` and ``process_limit``, :data:`STUDENT_LIMITS` unless an admin's
+  ``jupyterhub_config.d/*.py`` in the state folder says otherwise); on HTTPS with the
+  school's certificate (``--certificate``, ``--key``) or one from Let's Encrypt
+  (``--letsencrypt``, :mod:`course_lib.teacher.hub_certificate`), plain HTTP only redirecting to it
   (``--redirect-port``).
 
-Then it starts the hub and prints its address. ``course hub status``, ``stop`` and
-``remove`` do what they say. Everything it keeps lives in :data:`STATE_DIR`, private to
+Then it starts the hub (as a system service where systemd runs, which starts it at boot
+and again after a crash: :mod:`course_lib.teacher.hub_service`) and prints its address; the
+users' servers keep running through a restart of the hub. ``course hub status``, ``stop``
+and ``remove`` do what they say. Everything it keeps lives in :data:`STATE_DIR`, private to
 root from the moment each file is made (database, log, passwords); the students'
 environment alone is readable by them.
 """
@@ -48,9 +56,12 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from course_lib.teacher import hub_disk, hub_logins, hub_service
 from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
 from course_lib.teacher.exchange_collect import COLLECTOR
 from course_lib.teacher.hub_exchange import prepare_exchange
+from course_lib.teacher.hub_limits import STUDENT_LIMITS, config_lines
+from course_lib.teacher.leaderboard import hub_service_config
 from course_lib.teacher.student_ids import check_student_id
 
 STATE_DIR = Path("/srv/mnist-course")
@@ -74,22 +85,8 @@ PROXY_PACKAGE = "configurable-http-proxy@4"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@dataclass(frozen=True)
-class StudentLimits:
-    """What one student's server (JupyterLab and its kernels) may use: set here, once.
-
-    Sized from ``benchmarks/classroom_capacity.py`` (README): the lesson's kernel, run
-    through with the model solution, peaked at 925 MB on the embedded sample and 1,485 MB
-    on full-size data, using 1.2-1.3 cores on average; 2,560 MB leaves room for a student's
-    larger tuned network, and at most one core each shares a server fairly.
-    """
-
-    memory_mb: int = 2560
-    cpu_cores: float = 1.0
-    processes: int = 512
-
-
-STUDENT_LIMITS = StudentLimits()
+# The per-student limits' defaults; the ones in force are JupyterHub settings (hub_limits).
+ADMIN_CONFIG_DIR = "jupyterhub_config.d"  # the admin's own settings, read last (as TLJH's)
 
 
 @dataclass(frozen=True)
@@ -147,19 +144,42 @@ class HubSettings:
     teacher_python: str
     student_jupyter_config: str
     teacher_jupyter_config: str
-    limits: dict
+    limits: dict | None = None  # older hub.json only: the limits are JupyterHub settings
     data_path: str = ""
     exchange_course: str = ""  # the course's folder in the exchange that this classroom made
     certificate: str = ""  # copies of the school's certificate and key, in the state folder
     key: str = ""
     redirect_port: int = 0  # plain HTTP port that only redirects to HTTPS (0: not opened)
     profile_script: str = ""  # puts the teacher's tools on their login shells' PATH
+    students_group: str = ""  # refused by the SSH server (hub_logins)
+    ssh_dropin: str = ""  # the SSH server's drop-in that refuses them ("": none written)
+    disk_mb: int = hub_disk.DEFAULT_DISK_MB  # each student's disk cap where quotas are on
 
     @property
     def url(self) -> str:
         """The address students open."""
         host = self.ip if self.ip not in ("", "0.0.0.0") else _host_name()
+        if self.certificate:
+            # Browsers accept the certificate only under a name it holds (a Let's Encrypt
+            # certificate names the public host, never this computer's address).
+            host = _name_in_certificate(Path(self.certificate), host)
         return f"{'https' if self.certificate else 'http'}://{host}:{self.port}/"
+
+
+def _name_in_certificate(certificate: Path, host: str) -> str:
+    """``host`` if the certificate holds it; else the first plain DNS name it holds."""
+    from cryptography import x509
+
+    try:
+        names = x509.load_pem_x509_certificate(certificate.read_bytes()).extensions \
+            .get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return host
+    dns = names.get_values_for_type(x509.DNSName)
+    addresses = [str(address) for address in names.get_values_for_type(x509.IPAddress)]
+    if host in dns or host in addresses:
+        return host
+    return next((name for name in dns if not name.startswith("*")), host)
 
 
 def _host_name() -> str:
@@ -183,12 +203,15 @@ def load_settings(state: Path = STATE_DIR) -> HubSettings | None:
 def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
           teacher: str | None = None, ip: str | None = None, port: int | None = None,
           certificate: Path | None = None, key: Path | None = None,
-          redirect_port: int | None = None, report=print) -> HubSettings:
+          redirect_port: int | None = None, disk_mb: int | None = None,
+          letsencrypt=None, report=print) -> HubSettings:
     """Set up (or bring up to date) the classroom server; start nothing yet.
 
     What is not given (the teacher, the address, the certificate) stays as the previous
     run saved it, else takes the default. Students added to the class list may log in as
-    soon as this returns, also while the hub runs.
+    soon as this returns, also while the hub runs. ``letsencrypt`` (a
+    :class:`~course_lib.teacher.hub_certificate.AcmeRequest`) takes the certificate from
+    Let's Encrypt instead of the school.
     """
     _require_root_on_linux()
     course_dir = require_course(course_dir).resolve()
@@ -209,8 +232,15 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
                           "key (--key).")
     if certificate is not None:
         _check_certificate(certificate, key)
+    if disk_mb is not None and disk_mb < 0:
+        raise CourseError(f"--disk-mb {disk_mb}: give each student's disk cap in MB (e.g. "
+                          "--disk-mb 1024), or 0 for no cap.")
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o711)  # the students' environment inside is readable, the rest root's
+    if letsencrypt is not None or certificate is not None:  # before the long installs
+        from course_lib.teacher.hub_certificate import choose_certificate
+
+        certificate, key = choose_certificate(state, letsencrypt, certificate, key, report)
     passwords = {}
     for member in [Member(teacher, "Teacher"), *members]:
         password = _ensure_account(member)
@@ -218,6 +248,11 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
             created.add(member.id)
             passwords[member.id] = password
     _keep_passwords(state, passwords)
+    group = (previous.students_group if previous else "") or hub_logins.students_group(state)
+    hub_logins.enroll([m.id for m in members], group)
+    dropin = hub_logins.write_ssh_dropin(group, state, report=report)
+    if dropin is not None:
+        hub_logins.reload_ssh_server(report)
     student_python = _ensure_student_environment(state, report)
     teacher_python = _ensure_teacher_environment(state, report)
     classroom = _ensure_classroom_course(course_dir, teacher, members, teacher_python,
@@ -228,6 +263,9 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
                           "(c.CourseDirectory.course_id in its nbgrader_config.py): "
                           "nbgrader's exchange needs one. Set it and run `course hub` again.")
     prepare_exchange(EXCHANGE, course_id, teacher)
+    disk_mb = disk_mb if disk_mb is not None else (
+        previous.disk_mb if previous else hub_disk.DEFAULT_DISK_MB)
+    hub_disk.apply_caps([m.id for m in members], disk_mb, [EXCHANGE, Path("/tmp")], report)
     proxy = _ensure_proxy(state, report)
     tls = _install_certificate(state, certificate, key) if certificate is not None else (
         (previous.certificate, previous.key) if previous else ("", ""))
@@ -240,16 +278,19 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
         student_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-student", None)),
         teacher_jupyter_config=str(_ensure_jupyter_config(state / "jupyter-teacher",
                                                           classroom)),
-        limits=asdict(STUDENT_LIMITS), data_path=_data_path(), exchange_course=course_id,
+        data_path=_data_path(), exchange_course=course_id,
         certificate=tls[0], key=tls[1],
         redirect_port=(redirect_port if redirect_port is not None
                        else previous.redirect_port if previous else 0),
-        profile_script=str(_write_profile_script(teacher, teacher_python.parent, state)))
+        profile_script=str(_write_profile_script(teacher, teacher_python.parent, state)),
+        students_group=group, ssh_dropin=str(dropin or ""), disk_mb=disk_mb)
     if settings.redirect_port and not settings.certificate:
         raise CourseError("--redirect-port sends plain HTTP on to HTTPS, which needs the "
                           "certificate: add --certificate CERT --key KEY.")
     write_private(_settings_path(state), json.dumps(asdict(settings), indent=1))
-    write_private(state / "jupyterhub_config.py", _hub_config(settings, state, proxy))
+    (state / ADMIN_CONFIG_DIR).mkdir(mode=0o700, exist_ok=True)
+    write_private(state / "jupyterhub_config.py",
+                  _hub_config(settings, state, proxy) + _admin_config(state))
     for member, password in passwords.items():
         report(f"account {member}: password {password}")
     return settings
@@ -582,7 +623,12 @@ c.ConfigurableHTTPProxy.command = {proxy_command!r}
 {tls}c.JupyterHub.db_url = "sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = {str(state / 'jupyterhub_cookie_secret')!r}
 c.JupyterHub.pid_file = {str(state / 'jupyterhub.pid')!r}
-c.JupyterHub.cleanup_servers = True
+# A restart of the hub (a crash, `course hub stop`, a new certificate) leaves the users'
+# servers running: the hub finds them again in its database, its proxy (replaced through
+# its pid file, also when a crashed hub left it running) routes to them again.
+c.JupyterHub.cleanup_servers = False
+c.ConfigurableHTTPProxy.pid_file = {str(state / 'jupyterhub-proxy.pid')!r}
+{hub_service_config(settings.teacher, settings.teacher_python, settings.course_dir)}\
 # Logins are the accounts' own passwords (PAM): no identity server to run; who may log
 # in is read from the class list at each login, so new students need no restart.
 c.JupyterHub.authenticator_class = "course_lib.teacher.hub_auth.CourseAuthenticator"
@@ -591,9 +637,22 @@ c.Authenticator.any_allow_config = True
 c.Authenticator.admin_users = {{{settings.teacher!r}}}
 c.JupyterHub.spawner_class = "course_lib.teacher.hub_spawner.CourseSpawner"
 c.CourseSpawner.settings_file = {str(_settings_path(state))!r}
-c.Spawner.default_url = "/lab"
+# Each student's server (the teacher's has none); an admin changes them in
+# {ADMIN_CONFIG_DIR}/*.py, e.g. c.CourseSpawner.mem_limit = "4G".
+{config_lines(STUDENT_LIMITS)}c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
+'''
+
+
+def _admin_config(state: Path) -> str:
+    """The end of the generated settings: the admin's own files, in name order, so that
+    what they set wins and survives `course hub` runs."""
+    return f'''
+# The admin's own settings, read last so that they win; `course hub` never changes them.
+import glob as _glob
+for _path in sorted(_glob.glob({str(state / ADMIN_CONFIG_DIR / "*.py")!r})):
+    load_subconfig(_path)  # noqa: F821
 '''
 
 
@@ -605,6 +664,9 @@ def start(state: Path = STATE_DIR, report=print, timeout: float = 120) -> HubSet
     if settings is None:
         raise CourseError(f"No classroom server is set up in {state}: run `course hub "
                           "--class-list CLASS.csv` first.")
+    service = hub_service.systemd_runs()
+    if service:  # from now on at boot, and again after a crash
+        hub_service.install(state)
     if running_pid(state) is None:
         # Private from the start: the log holds every user's server log, the database the
         # users' tokens. The hub's mask (077) keeps whatever else it writes private too.
@@ -616,9 +678,12 @@ def start(state: Path = STATE_DIR, report=print, timeout: float = 120) -> HubSet
                       | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         os.fchmod(log, 0o600)
         try:
-            subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",
-                              str(state / "jupyterhub_config.py")], cwd=state, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True, umask=0o077)
+            if service:
+                hub_service.start(state)
+            else:
+                subprocess.Popen(hub_service.hub_command(state), cwd=state, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True,
+                                 umask=0o077)
         finally:
             os.close(log)
         deadline = time.monotonic() + timeout
@@ -645,13 +710,15 @@ def _answers(settings: HubSettings) -> bool:
 
 
 def running_pid(state: Path = STATE_DIR) -> int | None:
-    """The hub's process id if it runs, else None."""
+    """The hub's process id if it runs, else None (also when a crashed hub left its pid
+    file, whose number another process may have by now)."""
     try:
         pid = int((state / "jupyterhub.pid").read_text().strip())
         os.kill(pid, 0)
-        return pid
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
+    return pid if any(part.endswith(b"jupyterhub") for part in command[:2]) else None
 
 
 def status(state: Path = STATE_DIR) -> str:
@@ -664,22 +731,36 @@ def status(state: Path = STATE_DIR) -> str:
              f"address: {settings.url}", f"course: {settings.course_dir} (teacher: "
              f"{settings.teacher})", f"students: {len(settings.students)} "
              f"({', '.join(settings.students[:8])}{' ...' if len(settings.students) > 8 else ''})",
-             f"exchange: {EXCHANGE}", f"per student: {settings.limits['memory_mb']:,} MB, "
-             f"{settings.limits['cpu_cores']:g} core(s)"]
-    if pid:
-        from course_lib.teacher.hub_limits import describe
-
-        lines += ["  " + describe(student, settings.limits["memory_mb"],
-                                  settings.limits["cpu_cores"])
-                  for student in settings.students]
+             f"exchange: {EXCHANGE}"]
+    lines += _limits_lines(state, settings.students if pid else [])
+    lines.append(hub_service.describe(state))
+    lines.append(hub_logins.describe(settings.students_group, settings.ssh_dropin))
+    lines += hub_disk.status_lines(settings.students, settings.disk_mb)
     return "\n".join(lines)
 
 
+def _limits_lines(state: Path, running: list[str]) -> list[str]:
+    """The per-student limits as configured, then whether each server in ``running``
+    runs within them."""
+    from course_lib.teacher.hub_limits import configured_limits, describe
+
+    try:
+        configured = configured_limits(state / "jupyterhub_config.py")
+    except ValueError as error:
+        return [f"per student: unknown. {error}"]
+    return [f"per student: {configured.describe()} (jupyterhub_config.py, then "
+            f"{ADMIN_CONFIG_DIR}/*.py)"] + ["  " + describe(student, configured)
+                                           for student in running]
+
+
 def stop(state: Path = STATE_DIR, timeout: float = 60) -> bool:
-    """Stop the hub (and the users' servers with it); True if it was running."""
+    """Stop the hub (its system service too, which then no longer starts at boot); the
+    users' servers keep running and the hub finds them again when it starts. True if it
+    was running."""
+    was_service = hub_service.stop(state)
     pid = running_pid(state)
     if pid is None:
-        return False
+        return _stop_leftover_proxy(state) or was_service
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while running_pid(state) is not None and time.monotonic() < deadline:
@@ -687,7 +768,33 @@ def stop(state: Path = STATE_DIR, timeout: float = 60) -> bool:
     if running_pid(state) is not None:
         os.killpg(os.getpgid(pid), signal.SIGKILL)
     (state / "jupyterhub.pid").unlink(missing_ok=True)
+    _stop_leftover_proxy(state)
     return True
+
+
+def _stop_leftover_proxy(state: Path) -> bool:
+    """Stop the proxy a crashed hub left running (its pid file names it; a hub that stops
+    stops its proxy itself): True if there was one."""
+    pid_file = state / "jupyterhub-proxy.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        pid_file.unlink(missing_ok=True)
+        return False
+    if b"configurable-http-proxy" in command:  # not another process with the same number
+        os.kill(pid, signal.SIGTERM)
+    pid_file.unlink(missing_ok=True)
+    return b"configurable-http-proxy" in command
+
+
+def _remove_control_group(account: str) -> None:
+    """Remove the student's control group: their server outlives the hub, so does it."""
+    from course_lib.teacher.hub_cgroup import existing
+
+    group = existing(account)
+    if group is not None:
+        group.remove()
 
 
 def remove(state: Path = STATE_DIR, report=print) -> None:
@@ -699,19 +806,51 @@ def remove(state: Path = STATE_DIR, report=print) -> None:
     # Read before anything is deleted: the course id is in the teacher's home.
     exchange_folder = _exchange_folder(settings)
     stop(state)
+    hub_service.remove(state)
     if settings is not None:
+        # A later account with the same uid must not inherit a student's cap.
+        try:
+            hub_disk.apply_caps([s for s in settings.students if s in settings.created_accounts
+                                 and hub_disk.account_exists(s)], 0, [EXCHANGE, Path("/tmp")],
+                                report=lambda _message: None)
+        except CourseError as error:
+            report(f"Note: {error}")
         for account in settings.created_accounts:
-            for command in (["pkill", "-KILL", "-u", account],
-                            ["userdel", "--remove", account]):
+            # The users' servers outlive the hub: userdel refuses an account still in use.
+            for command in (["pkill", "-KILL", "-u", account], ["userdel", "--remove", account]):
+                if command[0] == "userdel":
+                    _wait_until_no_processes(account)
                 subprocess.run([shutil.which(command[0], path=SYSTEM_PATH) or command[0],
                                 *command[1:]], check=False, capture_output=True)
+            _remove_control_group(account)
             report(f"removed account {account}")
+        hub_logins.remove_group(settings.students_group)
+        hub_logins.remove_ssh_dropin(settings.ssh_dropin, report)
         if settings.profile_script:
             Path(settings.profile_script).unlink(missing_ok=True)
     if exchange_folder is not None:
         shutil.rmtree(exchange_folder, ignore_errors=True)
         report(f"removed {exchange_folder}")
     shutil.rmtree(state, ignore_errors=True)
+
+
+def _wait_until_no_processes(account: str, timeout: float = 30) -> None:
+    """Wait until ``account`` runs nothing (killed processes take a moment to go)."""
+    try:
+        uid = pwd.getpwnam(account).pw_uid
+    except KeyError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        owners = []
+        for entry in Path("/proc").iterdir():
+            try:
+                owners.append(entry.stat().st_uid if entry.name.isdigit() else None)
+            except OSError:
+                pass  # gone meanwhile
+        if uid not in owners:
+            return
+        time.sleep(0.2)
 
 
 def _exchange_folder(settings: HubSettings | None) -> Path | None:

@@ -1,12 +1,16 @@
-"""Whether a student's server on the classroom server runs within the per-student limits.
+"""The per-student limits of the classroom server: what is configured, and what is in force.
 
-The spawner (:mod:`course_lib.teacher.hub_spawner`) puts each student's server in a
-control group with the memory and CPU limits before it starts. Where the kernel does not
-let it (cgroup v2 without the controllers delegated to the hub's group, no cgroup
-writable at all), the group lacks the limit files and the server would run without
-limits; this module reads what is really in force for a running process, from
-``/proc/PID/cgroup`` and the group's own files, so that the spawner's log and ``course hub
-status`` can say so for each student.
+The limits are JupyterHub settings of the spawner
+(:class:`~course_lib.teacher.hub_spawner.CourseSpawner`): ``mem_limit``, ``cpu_limit`` and
+``process_limit``. ``course hub`` writes :data:`STUDENT_LIMITS` into the generated
+``jupyterhub_config.py``; an admin's own ``jupyterhub_config.d/*.py`` in the hub's state
+folder is read after it and wins. :func:`configured_limits` reads them the way JupyterHub
+does.
+
+The spawner puts each student's server in a control group with those limits before it
+starts (:mod:`course_lib.teacher.hub_cgroup`). This module also reads what is really in
+force for a running process, from ``/proc/PID/cgroup`` and the group's own files, so that
+the spawner's log and ``course hub status`` say so for each student.
 """
 
 from __future__ import annotations
@@ -17,42 +21,105 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 SERVER_COMMAND = "jupyterhub-singleuser"
+MB = 2**20
+
+
+@dataclass(frozen=True)
+class StudentLimits:
+    """What one student's server (JupyterLab and its kernels) may use (None: no limit).
+
+    The defaults are sized from ``benchmarks/classroom_capacity.py`` (README): the
+    lesson's kernel, run through with the model solution, peaked at 925 MB on the embedded
+    sample and 1,485 MB on full-size data, using 1.2-1.3 cores on average; 2,560 MB leaves
+    room for a student's larger tuned network, and at most one core each shares a server
+    fairly. An admin changes them in ``jupyterhub_config.d`` (``c.CourseSpawner.mem_limit``
+    etc.).
+    """
+
+    memory_mb: float | None = 2560
+    cpu_cores: float | None = 1.0
+    processes: int | None = 512
+
+    def describe(self) -> str:
+        """The limits in words."""
+        return ", ".join([
+            f"{self.memory_mb:,.0f} MB" if self.memory_mb else "no memory limit",
+            f"{self.cpu_cores:g} core(s)" if self.cpu_cores else "no CPU limit",
+            f"{self.processes} processes" if self.processes else "no process limit"])
+
+
+STUDENT_LIMITS = StudentLimits()
+
+
+def config_lines(limits: StudentLimits = STUDENT_LIMITS) -> str:
+    """The lines of ``jupyterhub_config.py`` that set the per-student limits."""
+    return (f"c.CourseSpawner.mem_limit = '{limits.memory_mb:.0f}M'\n"
+            f"c.CourseSpawner.cpu_limit = {float(limits.cpu_cores)!r}\n"
+            f"c.CourseSpawner.process_limit = {limits.processes}\n")
+
+
+def configured_limits(config_file: Path) -> StudentLimits:
+    """The per-student limits that ``config_file`` (with the admin's files it loads) gives
+    the spawner, read as JupyterHub reads them. Raises ValueError, in words, if the files
+    cannot be read."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_lib.teacher.hub_spawner import CourseSpawner
+
+    config_file = Path(config_file)
+    try:
+        config = PyFileConfigLoader(config_file.name, str(config_file.parent)).load_config()
+        return CourseSpawner(config=config).student_limits()
+    except Exception as error:  # a mistake in an admin's file: any exception at all
+        raise ValueError(f"The hub's settings {config_file} (and jupyterhub_config.d/*.py "
+                         f"beside it) cannot be read: {error}. Correct the file that the "
+                         "error names; JupyterHub itself would not start with it.") from None
 
 
 @dataclass(frozen=True)
 class InForce:
-    """The limits a process runs within: memory in MB and cores (None: no limit)."""
+    """The limits a process runs within: memory in MB, cores, processes (None: no limit)."""
 
     memory_mb: float | None
     cpu_cores: float | None
+    processes: int | None = None
 
-    def holds(self, memory_mb: int, cpu_cores: float) -> bool:
-        """Whether these are at least as strict as ``memory_mb`` and ``cpu_cores``."""
-        return (self.memory_mb is not None and self.memory_mb <= memory_mb
-                and self.cpu_cores is not None and self.cpu_cores <= cpu_cores + 1e-6)
+    def holds(self, limits: StudentLimits) -> bool:
+        """Whether these are at least as strict as ``limits``."""
+        return all(wanted is None or (found is not None and found <= wanted + 1e-6)
+                   for found, wanted in ((self.memory_mb, limits.memory_mb),
+                                         (self.cpu_cores, limits.cpu_cores),
+                                         (self.processes, limits.processes)))
+
+    def nothing(self) -> bool:
+        """Whether no limit at all is in force."""
+        return self.memory_mb is None and self.cpu_cores is None and self.processes is None
 
 
-def limits_of(pid: int) -> InForce:
-    """The memory and CPU limits of the control group process ``pid`` is in."""
+def limits_of(pid: int, root: Path | None = None) -> InForce:
+    """The memory, CPU and process limits of the control group process ``pid`` is in."""
+    root = CGROUP_ROOT if root is None else root
     groups = {}
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         for controller in controllers.split(",") if controllers else [""]:
             groups[controller] = path.lstrip("/")
-    if (CGROUP_ROOT / "cgroup.controllers").is_file():  # cgroup v2: one tree
-        folder = CGROUP_ROOT / groups.get("", "")
+    if (root / "cgroup.controllers").is_file():  # cgroup v2: one tree
+        folder = root / groups.get("", "")
         memory = _number(folder / "memory.max")
         cpu = _v2_cores(folder / "cpu.max")
+        processes = _number(folder / "pids.max")
     else:
-        memory = _number(CGROUP_ROOT / "memory" / groups.get("memory", "") /
+        memory = _number(root / "memory" / groups.get("memory", "") /
                          "memory.limit_in_bytes")
-        cpu_folder = CGROUP_ROOT / "cpu" / groups.get("cpu", "")
+        cpu_folder = root / "cpu" / groups.get("cpu", "")
         quota, period = (_number(cpu_folder / "cpu.cfs_quota_us"),
                          _number(cpu_folder / "cpu.cfs_period_us"))
         cpu = quota / period if quota and period and quota > 0 else None
+        processes = _number(root / "pids" / groups.get("pids", "") / "pids.max")
     # cgroup v1 writes "no limit" as a huge number (about 2**63).
-    memory_mb = memory / 2**20 if memory is not None and memory < 2**60 else None
-    return InForce(memory_mb, cpu)
+    memory_mb = memory / MB if memory is not None and memory < 2**60 else None
+    return InForce(memory_mb, cpu, processes)
 
 
 def _number(path: Path) -> int | None:
@@ -95,23 +162,25 @@ def server_processes(account: str) -> list[int]:
     return sorted(found)
 
 
-def describe(account: str, memory_mb: int, cpu_cores: float) -> str:
-    """One line for ``course hub status``: is ``account``'s server within its limits?"""
+def describe(account: str, configured: StudentLimits) -> str:
+    """One line for ``course hub status``: is ``account``'s server within ``configured``?"""
     processes = server_processes(account)
     if not processes:
         return f"{account}: no server running"
     try:
-        limits = limits_of(processes[0])
+        found = limits_of(processes[0])
     except OSError:
         return f"{account}: no server running"
-    if limits.holds(memory_mb, cpu_cores):
-        return (f"{account}: limits in force ({limits.memory_mb:,.0f} MB, "
-                f"{limits.cpu_cores:g} core(s))")
-    missing = [what for what, value in (("memory", limits.memory_mb),
-                                        ("CPU", limits.cpu_cores)) if value is None]
-    found = f"no {' and no '.join(missing)} limit" if missing else "looser limits"
-    return (f"{account}: limits NOT in force ({found}; expected {memory_mb:,} MB and "
-            f"{cpu_cores:g} core(s)). This server's "
-            "kernel does not let the hub make a control group with them (on cgroup v2 the "
-            "hub's group must have the memory and cpu controllers delegated): see the "
-            "README's classroom section.")
+    in_force = StudentLimits(found.memory_mb, found.cpu_cores, found.processes)
+    if found.holds(configured):
+        return f"{account}: limits in force ({in_force.describe()})"
+    if found.nothing():
+        return (f"{account}: no limits in force (configured: {configured.describe()}). The "
+                "kernel did not let the hub make a control group with them (on cgroup v2 the "
+                "memory, cpu and pids controllers must be delegated to the hub's group) and "
+                "c.CourseSpawner.limits_required is False: see the README's classroom "
+                "section.")
+    return (f"{account}: limits NOT in force ({in_force.describe()}; configured: "
+            f"{configured.describe()}). A server started before the limits were changed "
+            "keeps its old ones: stop it in the hub's admin page and let the student start "
+            "it again.")

@@ -36,7 +36,7 @@ def default_workers(memory_mb: int = Limits.memory_mb, cores: int | None = None,
     A submission's grading is mostly work that one core does (starting the kernel and the
     checker, loading data, small training batches): measured on 2 cores, one worker with
     both took 121 s per full-size submission and one with a single core 129 s, so two
-    workers of one core grade a class 1.48 times as fast as one of two (README).
+    workers of one core grade a class 1.48 times as fast as one of two (benchmarks page).
     """
     cores = cores or os.cpu_count() or 1
     if memory is None:

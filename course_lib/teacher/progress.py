@@ -18,8 +18,8 @@ class Progress:
     is redrawn every second while students are being graded.
     """
 
-    def __init__(self, total: int, report, live=None):
-        self.total, self.report = total, report
+    def __init__(self, total: int, report, live=None, assignment: str = "mnist_cnn"):
+        self.total, self.report, self.assignment = total, report, assignment
         self.running: list[str] = []
         self.done = self.failed = 0
         self.started_at = time.perf_counter()
@@ -80,7 +80,8 @@ class Progress:
         # A refused id cannot be graded again as it is: its folder needs a new name first.
         retry = [o.student for o in failed if is_student_id(o.student)]
         if retry:
-            self.report("Retry just these: course autograde --force " + " ".join(retry))
+            self.report(f"Retry just these: course autograde {self.assignment} --force "
+                        + " ".join(f"--student {student}" for student in retry))
 
 
 _RAISED = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?P<name>[A-Za-z_]\w*): (?P<said>\S.*)$")

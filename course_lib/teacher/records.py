@@ -33,11 +33,36 @@ def submission_digest(course_dir: Path, student: str, assignment: str) -> str:
 
 
 def write_grading_record(course_dir: Path, student: str, assignment: str,
-                         sandboxed: bool, submission: str = "") -> Path:
-    """Note beside the graded submission how it was graded, and what was graded."""
+                         sandboxed: bool, submission: str = "",
+                         measured: dict | None = None) -> Path:
+    """Note beside the graded submission how it was graded, what was graded, and what the
+    grader measured itself (``measured``: grade id -> facts, e.g. the tuned recipe's test
+    accuracy, :func:`graded_measurements`)."""
     path = record_path(course_dir, student, assignment)
-    path.write_text(json.dumps({"sandboxed": sandboxed, "submission": submission}))
+    path.write_text(json.dumps({"sandboxed": sandboxed, "submission": submission,
+                                "measured": measured or {}}))
     return path
+
+
+def graded_measurements(course_dir: Path, student: str, assignment: str) -> dict:
+    """What the grader's checks measured themselves, by grade id, read from the test cells
+    of the graded notebook (where the grader alone writes it; a test cell's role comes from
+    the gradebook, so a cell a student made up is never read)."""
+    import nbformat
+
+    from course_lib.autograder.handover import MEASURED_KEY, is_test_cell
+
+    found = {}
+    graded = step_folder(course_dir, "autograded", student, assignment)
+    for notebook in sorted(graded.glob("*.ipynb")):
+        try:
+            cells = nbformat.read(notebook, as_version=4).cells
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if is_test_cell(cell) and isinstance(cell.metadata.get(MEASURED_KEY), dict):
+                found[cell.metadata.nbgrader["grade_id"]] = dict(cell.metadata[MEASURED_KEY])
+    return found
 
 
 def forget_grading_record(course_dir: Path, student: str, assignment: str) -> None:

@@ -108,7 +108,9 @@ def translate_notebook(english, catalogue, language: str):
 
 def write_translation(course_dir: Path, language: str, assignment: str = ASSIGNMENT) -> Path:
     """Write ``source/<assignment>_<language>`` from the English source and the catalogue:
-    the translated notebook (``mnist_cnn_nl.ipynb``) and a copy of the other files."""
+    the translated notebook (``mnist_cnn_nl.ipynb``) and a copy of the other files, where
+    ``translations/<assignment>.<language>/`` holds their translations (the folders'
+    READMEs), those instead."""
     course_dir = Path(course_dir)
     english_dir = course_dir / "source" / assignment
     target = course_dir / "source" / translated_assignment(assignment, language)
@@ -120,6 +122,9 @@ def write_translation(course_dir: Path, language: str, assignment: str = ASSIGNM
         shutil.rmtree(target)
     shutil.copytree(english_dir, target, ignore=shutil.ignore_patterns(
         "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+    translated_files = course_dir / TRANSLATIONS / f"{assignment}.{language}"
+    if translated_files.is_dir():
+        shutil.copytree(translated_files, target, dirs_exist_ok=True)
     for name, notebook in notebooks.items():
         # nbgrader and `course collect` name an assignment's notebook after the assignment.
         renamed = f"{target.name}.ipynb" if name == f"{assignment}.ipynb" else name

@@ -145,5 +145,5 @@ def test_a_machine_that_cannot_keep_up_leaves_the_submission_not_graded(course):
     assert "after the grader's time limit of 1 s its training was stopped after" in said
     assert "not graded: slow-machine: GradingStopped: test_tuned_accuracy: Not graded: the " \
            "grading machine could not train this recipe in time" in said
-    assert "Retry just these: course autograde --force slow-machine" in said
+    assert "Retry just these: course autograde mnist_cnn --force --student slow-machine" in said
     assert not (course / "autograded" / "slow-machine" / "mnist_cnn" / "mnist_cnn.ipynb").exists()

@@ -78,7 +78,7 @@ def test_a_dutch_notebook_is_told_in_dutch_and_the_grader_speaks_english_again(r
                   create_grade_cell("assert x == 3", "code", "test_after", 1)], language="nl")
     [after] = RecordingChecker.asked
     assert RecordingChecker.language == "nl"
-    assert after.handed_over.problem.startswith("de Python-kernel stierf in cel 1")
+    assert after.handed_over.problem.startswith("de Python-kernel stopte onverwacht in cel 1")
     assert graded.cells[0].outputs[0]["evalue"].startswith("De notebook stopte hier: ")
     assert current_language() == "en"
     run([create_grade_cell("assert True", "code", "test_plain", 1)])

@@ -22,7 +22,8 @@ class TestCertificates:
 
 
 def make_test_certificates(folder: Path, host: str = "127.0.0.1") -> TestCertificates:
-    """A new CA, and a certificate it signed for ``host`` (an IP address), in ``folder``."""
+    """A new CA, and a certificate it signed for ``host`` (an IP address or a DNS name), in
+    ``folder``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -45,9 +46,12 @@ def make_test_certificates(folder: Path, host: str = "127.0.0.1") -> TestCertifi
                                        False), critical=True)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        name = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        name = x509.DNSName(host)
     server = (builder(host, "test school CA", key)
-              .add_extension(x509.SubjectAlternativeName(
-                  [x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+              .add_extension(x509.SubjectAlternativeName([name]), critical=False)
               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                              critical=False)

@@ -85,7 +85,8 @@ def test_failed_download_falls_back_to_sample_with_notice(monkeypatch, capsys):
     assert (len(train[0]), len(test[0])) == (4000, 1000)
     assert "embedded MNIST sample" in notice
     assert "Name or service not known" in notice
-    assert "course data fetch" in notice and "COURSE_MNIST_PATH" in notice
+    assert "ask your teacher" in notice and "COURSE_MNIST_PATH" in notice
+    assert "course data" not in notice  # the teacher's command, not the student's
 
 
 def test_offline_variable_skips_download(monkeypatch, capsys):

@@ -111,7 +111,7 @@ def test_a_check_speaks_dutch_when_the_notebook_asks():
     with pytest.raises(AssertionError) as caught:
         checks.check_own_digits([[[[0.002]] * 28] * 28], [[0.1] * 10], [0])
     assert str(caught.value).startswith(
-        "De waarden van `own_input` gaan tot 0.0020, niet tot 1: ze zijn twee keer door 255 "
+        "De waarden van `own_input` gaan tot 0,0020, niet tot 1: ze zijn twee keer door 255 "
         "gedeeld.")
     with pytest.raises(AssertionError, match="`probability_4` moet een getal tussen 0 en 1 "
                                              "zijn, maar het is '93%'"):

@@ -112,7 +112,7 @@ def test_progress_names_failures_and_the_retry_command(two_ways):
     assert "with 2 worker(s), 1 thread(s) each" in lines
     assert "[3/3]" in lines and "failed: 1" in lines and "s left" in lines
     assert "not graded: broken:" in lines
-    assert "Retry just these: course autograde --force broken" in lines
+    assert "Retry just these: course autograde mnist_cnn --force --student broken" in lines
 
 
 def test_a_rerun_skips_what_is_graded_and_unchanged(two_ways):

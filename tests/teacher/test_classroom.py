@@ -11,8 +11,11 @@ hostile classmate, hands in as A, hands in links to the teacher's files, tries t
 the exchange's course folder and to read the hub's files, and fails to read A's home and
 A's submission; the teacher (Formgrader inside JupyterLab, `course` on a login shell's
 PATH, in the course folder) collects, autogrades and returns; A fetches the feedback and
-sees the score. A student added to the class list then logs in without a restart. At the
-end, `course hub remove` takes away the accounts, homes, processes and files it made.
+sees the score. Both students then open the class's leaderboard service and see A, under
+the name A chose, ranked by the accuracy the grader measured of A's tuned recipe; without
+a login it sends to the login page. A student added to the class list then logs in
+without a restart. At the end, `course hub remove` takes away the accounts, homes,
+processes and files it made.
 
 Needs root, Linux, bubblewrap, Chromium and npm (`.ci/run` installs them); several minutes.
 """
@@ -50,6 +53,14 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync"]
 STUDENT_A, STUDENT_B, TEACHER = "mnist-ada", "mnist-bob", "mnist-teacher"
 LATE_STUDENT = "mnist-cem"  # added to the class list while the hub runs
+# A's tuned network: within the rules, trained by the grader in seconds (below the mark).
+TINY_RECIPE = (
+    "tuned_model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3, "
+    "activation='relu'), layers.MaxPooling2D(4), layers.Flatten(), layers.Dense(10, "
+    "activation='softmax')])\ntuned_model.compile(optimizer='adam', "
+    "loss='categorical_crossentropy', metrics=['accuracy'])\n"
+    "tuned_epochs, tuned_batch_size = 1, 128\n")
+ADA_NAME = "Team Ada <3"  # the name A chooses for the leaderboard, shown as text
 POLICIES = Path("/etc/chromium/policies/managed")  # Debian's Chromium reads its policies here
 MISSING = [why for why, missing in [
     ("needs root (it makes system accounts)", os.geteuid() != 0),
@@ -224,23 +235,28 @@ def test_the_classroom_round_trip(classroom):
             late = click_past_dialogs(ada, answer.locator(".cm-content"))
             print("dialogs accepted before answering:", late or "none")
             ada.keyboard.press("Control+a")
-            ada.keyboard.type("digit_4 = 4\ndigit_100 = 9\n")
+            ada.keyboard.type("digit_4 = 4\ndigit_100 = 9\n" + TINY_RECIPE)
             ada.keyboard.press("Shift+Enter")
             wait_until_idle(ada)
             ada.keyboard.press("Control+s")
             ada.wait_for_timeout(2000)
             dismiss_dialogs(ada)
+            chosen = as_user(STUDENT_A, "sh", "-c", f"printf '%s' '{ADA_NAME}' > "
+                             "\"$HOME/mnist_cnn/leaderboard-name.txt\"", state=state)
+            assert chosen.returncode == 0, chosen.stderr
             ada.locator(".lm-TabBar-tabLabel", has_text="Assignments").click()
             ada.locator("#fetched_assignments_list button", has_text="Submit").click()
             ada.wait_for_selector("#submitted_assignments_list .list_item", timeout=60_000)
 
             hostile_classmate_tries(state, course)
             said = {}
-            for step in (["collect"], ["autograde", STUDENT_A], ["return"]):
+            grade_a = ["autograde", "mnist_cnn", "--student", STUDENT_A]
+            for step in (["collect"], grade_a, ["return"]):
                 done = as_user(TEACHER, "course", "--course", course, *step, state=state)
                 assert done.returncode == 0, f"course {step[0]}: {done.stdout}{done.stderr}"
                 said[step[0]] = done.stdout + done.stderr
             check_the_hostile_hand_ins_were_refused(said["collect"], course)
+            classroom["graded"] = said["autograde"]
             check_student_b_cannot_reach_student_a(state)
 
             ada.reload()
@@ -258,10 +274,46 @@ def test_the_classroom_round_trip(classroom):
             check_a_student_added_later_logs_in_without_a_restart(browser, classroom)
         finally:
             browser.close()
-    # Assignment 1 right (2 points), nothing else answered: 2 of the 22.
-    assert re.search(r"Score: 2(\.0)? / 22(\.0)?", text), text[:500]
+    # Assignment 1 right (2 points) and a tuned recipe within the rules (1 point, its
+    # accuracy below the mark), nothing else answered: 3 of the 22.
+    assert re.search(r"Score: 3(\.0)? / 22(\.0)?", text), text[:500]
     print(f"classroom set up in {classroom['setup_seconds']:.0f} s; round trip (release to "
           f"feedback read) {round_trip:.0f} s")
+
+
+def test_the_leaderboard_after_grading(classroom):
+    """After grading, does every logged-in student see the ranking by the grader's own
+    measurement, under the name they chose (as text), and is anyone else sent to log in?"""
+    from playwright.sync_api import sync_playwright
+
+    if "graded" not in classroom:
+        pytest.skip("needs the round trip's grading (test_the_classroom_round_trip)")
+    assert "The leaderboard: " in classroom["graded"], classroom["graded"]
+    service = f"{classroom['url']}/services/leaderboard/"
+    trusted = ssl.create_default_context(cafile=str(classroom["ca"]))
+    with urllib.request.urlopen(service, context=trusted) as anonymous:
+        assert "/hub/login" in anonymous.geturl(), anonymous.geturl()
+        assert ADA_NAME not in anonymous.read().decode()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            for student in (STUDENT_B, STUDENT_A):  # a classmate, and the student herself
+                page = browser.new_page()
+                page.goto(f"{classroom['url']}/hub/login")
+                page.fill("#username_input", student)
+                page.fill("#password_input", classroom["passwords"][student])
+                page.click("#login_submit")
+                page.wait_for_url(re.compile(r"/(hub/spawn|hub/home|user/)"), timeout=60_000)
+                page.goto(service)
+                page.get_by_text("Who achieves the best accuracy?").wait_for(timeout=60_000)
+                first = page.locator("tbody tr").first.inner_text()
+                assert first.startswith("1") and ADA_NAME in first, first
+                accuracy = float(re.search(r"0\.\d{4}", first).group())
+                assert 0 < accuracy < 1  # measured by the grader on the test digits
+                assert page.locator("script").count() == 0
+                page.close()
+        finally:
+            browser.close()
 
 
 def check_https_and_plain_http_only_redirecting(classroom: dict) -> None:
@@ -380,8 +432,9 @@ def check_student_b_cannot_reach_student_a(state: Path) -> None:
 
 
 def test_each_students_server_runs_within_the_limits(classroom):
-    """Student A's server (still running after the round trip) is in a control group with
-    the memory and CPU per student set in one place."""
+    """Is student A's server (still running after the round trip) in a control group with
+    the memory, CPU and processes per student of the generated jupyterhub_config.py
+    (c.CourseSpawner.mem_limit etc.), and does `course hub status` say so?"""
     limits = hub.STUDENT_LIMITS
     processes = subprocess.run(["pgrep", "-u", STUDENT_A, "-f", "jupyterhub-singleuser"],
                                capture_output=True, text=True, check=False).stdout.split()
@@ -396,5 +449,80 @@ def test_each_students_server_runs_within_the_limits(classroom):
                                   base / memory.lstrip("/") / "memory.max") if p.exists())
     assert int(limit_file.read_text()) == limits.memory_mb * 2**20
     # `course hub status` says so, student by student.
-    assert f"{STUDENT_A}: limits in force (2,560 MB, 1 core(s))" in hub.status(
-        classroom["state"])
+    assert f"{STUDENT_A}: limits in force (2,560 MB, 1 core(s), 512 processes)" in \
+        hub.status(classroom["state"])
+
+
+# Runs in the student's page, so with the browser's own session (cookies, XSRF token).
+SERVER_API = """async ([path, method, body]) => {
+    const base = document.querySelector('#jupyter-config-data')
+        ? JSON.parse(document.querySelector('#jupyter-config-data').textContent).baseUrl : '/';
+    const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || '';
+    const answer = await fetch(base + path, {method, headers: {'X-XSRFToken': xsrf,
+        'Content-Type': 'application/json'}, body: body ? JSON.stringify(body) : undefined});
+    return [answer.status, await answer.text()];
+}"""
+
+
+def server_api(page, path: str, method: str = "GET", body: dict | None = None) -> dict | list:
+    """Ask the student's Jupyter server (through the hub's proxy, as their JupyterLab does)."""
+    status, text = page.evaluate(SERVER_API, [path, method, body])
+    assert 200 <= status < 300, f"{method} {path}: {status} {text[:300]}"
+    return json.loads(text)
+
+
+def reload_lab(page) -> None:
+    """Reload the student's JupyterLab in the same browser session."""
+    page.reload()
+    page.wait_for_selector('.lm-MenuBar-itemLabel:text-is("Nbgrader")', timeout=180_000)
+
+
+def test_a_student_carries_on_after_the_hub_crashes(classroom):
+    """When the hub is killed mid-lesson (SIGKILL, a crash), does a logged-in student's
+    server keep its process, kernel and saved work, does `course hub` start the hub again
+    without touching it, and does the same browser session reach it again (also after a
+    clean `course hub stop` and start)?"""
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.teacher.cli import main
+
+    state = classroom["state"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            ada = log_in(browser, classroom, STUDENT_A)
+            [server] = hub_limits.server_processes(STUDENT_A)
+            kernel = server_api(ada, "api/kernels", "POST", {"name": "python3"})["id"]
+            work = {"type": "file", "format": "text", "content": "digit_4 = 4  # mid-lesson\n"}
+            server_api(ada, "api/contents/carry-on.py", "PUT", work)
+
+            crashed = hub.running_pid(state)
+            assert crashed is not None
+            os.kill(crashed, 9)
+            try:
+                os.waitpid(crashed, 0)  # started from here: reap it
+            except ChildProcessError:
+                pass
+            assert hub.running_pid(state) is None  # its pid file is stale now
+            assert hub_limits.server_processes(STUDENT_A) == [server]
+
+            said = main(["--course", str(ROOT), "hub", "--class-list",
+                         str(classroom["class_list"]), "--state", str(state)])
+            assert said == 0
+            assert hub.running_pid(state) not in (None, crashed)
+            assert hub_limits.server_processes(STUDENT_A) == [server]
+            reload_lab(ada)
+            assert kernel in [k["id"] for k in server_api(ada, "api/kernels")]
+            saved = server_api(ada, "api/contents/carry-on.py?content=1")
+            assert saved["content"] == work["content"]
+
+            assert hub.stop(state)  # a clean restart keeps it too
+            assert hub_limits.server_processes(STUDENT_A) == [server]
+            hub.start(state, report=lambda line: None)
+            reload_lab(ada)
+            assert kernel in [k["id"] for k in server_api(ada, "api/kernels")]
+            assert hub_limits.server_processes(STUDENT_A) == [server]
+            home = Path(pwd.getpwnam(STUDENT_A).pw_dir)
+            assert (home / "carry-on.py").read_text() == work["content"]
+        finally:
+            browser.close()

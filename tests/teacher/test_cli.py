@@ -48,3 +48,39 @@ def test_fetch_offline_fails_with_advice(monkeypatch, capsys):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     assert main(["data", "fetch"]) == 1
     assert "course data import PATH" in capsys.readouterr().err
+
+
+def _graded_as(monkeypatch, tmp_path, argv):
+    """Run `course autograde ...` with a stand-in for the grading; what it was asked."""
+    from course_lib.teacher import autograde, leaderboard
+
+    for name in ("mnist_cnn", "mnist_cnn_nl"):
+        (tmp_path / "source" / name).mkdir(parents=True, exist_ok=True)
+    asked = {}
+
+    def stand_in(course_dir, students, *, assignment, **options):
+        asked.update(students=students, assignment=assignment)
+        return []
+
+    monkeypatch.setattr(autograde, "autograde", stand_in)
+    monkeypatch.setattr(leaderboard, "publish", lambda course, assignment: course / "page.html")
+    return main(["--course", str(tmp_path), "autograde", *argv]), asked
+
+
+def test_autograde_takes_the_assignment_first_as_nbgrader_does(monkeypatch, tmp_path):
+    """Does `course autograde mnist_cnn_nl --student S` grade S in the Dutch assignment?"""
+    code, asked = _graded_as(monkeypatch, tmp_path,
+                             ["mnist_cnn_nl", "--student", "jan.peeters", "--student", "ada"])
+    assert code == 0
+    assert asked == {"students": ["jan.peeters", "ada"], "assignment": "mnist_cnn_nl"}
+    code, asked = _graded_as(monkeypatch, tmp_path, [])
+    assert asked == {"students": None, "assignment": "mnist_cnn"}
+
+
+def test_autograde_never_grades_a_student_name_as_an_assignment(monkeypatch, tmp_path, capsys):
+    """Is the old shape `course autograde STUDENT` refused with the way to write it now?"""
+    code, asked = _graded_as(monkeypatch, tmp_path, ["jan.peeters"])
+    assert code == 1 and asked == {}
+    said = capsys.readouterr().err
+    assert "'jan.peeters' is not an assignment of this course (mnist_cnn, mnist_cnn_nl)" in said
+    assert "course autograde mnist_cnn --student jan.peeters" in said

@@ -44,7 +44,7 @@ def test_a_failure_is_summed_up_with_the_command_that_retries_it(course):
                                                     ("carol", True)]
     assert "Graded 2 of 3" in said
     assert "not graded: bob: Kernel died" in said
-    assert "Retry just these: course autograde --force bob" in said
+    assert "Retry just these: course autograde mnist_cnn --force --student bob" in said
 
 
 def test_a_second_run_grades_only_what_is_new_or_changed_or_failed(course):

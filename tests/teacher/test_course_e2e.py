@@ -13,6 +13,7 @@ import shutil
 import nbformat
 import pytest
 from helpers.course import auto_max_scores, cell_scores, new_course
+from helpers.english import SHOW_TEXTS_CELL, english_words, shown_text
 from helpers.submissions import WEAK_WORK_SCORES, autograded_outputs, hand_in, weak_work
 
 from course_lib.autograder.sandbox import sandbox_available
@@ -49,13 +50,19 @@ DUTCH = "mnist_cnn_nl"
 
 
 def hand_in_dutch(course) -> list[str]:
-    """The Dutch model solution and the untouched Dutch release, in submitted/."""
+    """The Dutch model solution and the untouched Dutch release, in submitted/. The model
+    solution shows its figures' and canvas's texts too (a cell after the imports), for
+    the check that it shows no English."""
     release = teacher.step_folder(course, "release", assignment=DUTCH)
     answers = demo.solution_sources(teacher.step_folder(course, "source", assignment=DUTCH)
                                     / f"{DUTCH}.ipynb")
     for student, notebook in [
             ("demo-solution", demo.fill_in(release / f"{DUTCH}.ipynb", answers)),
             ("demo-untouched", nbformat.read(release / f"{DUTCH}.ipynb", as_version=4))]:
+        if student == "demo-solution":
+            imports = next(index for index, cell in enumerate(notebook.cells)
+                           if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+            notebook.cells.insert(imports + 1, nbformat.v4.new_code_cell(SHOW_TEXTS_CELL))
         folder = teacher.step_folder(course, "submitted", student, DUTCH)
         shutil.copytree(release, folder)
         nbformat.write(notebook, folder / f"{DUTCH}.ipynb")
@@ -93,6 +100,23 @@ def test_the_dutch_lesson_scores_exactly_as_the_english_one(graded):
     assert english["test_identify_digits"][0].startswith("You have not defined `digit_4`")
     assert dutch["test_identify_digits"][0].startswith(
         "Je hebt `digit_4`, `digit_100` nog niet gedefinieerd")
+
+
+def test_the_dutch_lesson_shows_no_english(graded):
+    """Does the graded Dutch lesson show no English: the model solution's printed lines,
+    figures (titles, axes, legends, ticks) and canvas, and the untouched release's
+    messages from every check, visible and hidden?"""
+    shown = {student: shown_text(nbformat.read(graded["course"] / "autograded" / student
+                                               / DUTCH / f"{DUTCH}.ipynb", 4))
+             for student in ("demo-solution", "demo-untouched")}
+    for student, text in shown.items():
+        assert english_words(text) == [], f"{student} shows English:\n{text}"
+    # The texts were there to be checked: labels, figures, the canvas, Dutch numbers.
+    for expected in ("Gegevens:", "trainingsafbeeldingen:", "Verwarringsmatrix",
+                     "Nauwkeurigheid op trainings- en validatiedata", "voorbeeld 100",
+                     "welk cijfer?", "Bewaren", "netwerk van de les:", "0,"):
+        assert expected in shown["demo-solution"], expected
+    assert "Je hebt `digit_4`, `digit_100` nog niet gedefinieerd" in shown["demo-untouched"]
 
 
 def test_deleted_test_cells_come_back_where_they_work(graded):

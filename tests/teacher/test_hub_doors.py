@@ -85,15 +85,35 @@ def test_the_hub_settings_say_https_and_keep_the_address():
     assert settings.url == "https://127.0.0.1:8443/"
 
 
+def test_the_address_is_the_name_the_certificate_holds(tmp_path):
+    """With a certificate for a public name (Let's Encrypt's, or the school's), is the
+    address printed for students that name, which browsers accept, not this computer's?"""
+    from helpers.tls import make_test_certificates
+
+    for_name = make_test_certificates(tmp_path / "name", host="hub.school.test").certificate
+    for_address = make_test_certificates(tmp_path / "address", host="127.0.0.1").certificate
+
+    def url(ip: str, certificate: Path) -> str:
+        return hub.HubSettings(
+            course_dir="/c", teacher="t", students=[], created_accounts=[], ip=ip, port=443,
+            student_python="", teacher_python="", student_jupyter_config="",
+            teacher_jupyter_config="", certificate=str(certificate)).url
+
+    assert url("0.0.0.0", for_name) == "https://hub.school.test:443/"
+    assert url("127.0.0.1", for_name) == "https://hub.school.test:443/"
+    assert url("127.0.0.1", for_address) == "https://127.0.0.1:443/"
+
+
 def test_status_says_whether_a_process_is_within_the_limits():
     """Is a process outside any control group reported without limits, and one inside a
     group with the limits reported within them?"""
     from course_lib.autograder.limits import ControlGroup, Limits
 
     require_root()
+    wanted = hub_limits.StudentLimits(memory_mb=256, cpu_cores=0.5, processes=512)
     free = subprocess.Popen(["sleep", "30"])
     try:
-        assert not hub_limits.limits_of(free.pid).holds(256, 0.5)
+        assert not hub_limits.limits_of(free.pid).holds(wanted)
     finally:
         free.kill()
         free.wait()
@@ -110,7 +130,7 @@ def test_status_says_whether_a_process_is_within_the_limits():
             limited.wait()
     finally:
         group.remove()
-    assert found.holds(256, 0.5), found
+    assert found.holds(wanted), found
     assert (found.memory_mb, found.cpu_cores) == (256, 0.5)
 
 

@@ -22,7 +22,7 @@ from helpers.course import ROOT
 from course_lib.autograder import language as grader_language
 from course_lib.autograder.checks import lesson_example_labels
 from course_lib.lesson.constants import LESSON_EXAMPLES
-from course_lib.teacher.cli import main
+from course_lib.teacher.package import build_student_wheel
 
 # How the lesson names its two examples: by their index, or as the pictures it shows.
 EXAMPLE_NAMES = {LESSON_EXAMPLES[0]: "picture A", LESSON_EXAMPLES[1]: "picture B"}
@@ -30,11 +30,9 @@ EXAMPLE_NAMES = {LESSON_EXAMPLES[0]: "picture A", LESSON_EXAMPLES[1]: "picture B
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The students' wheel, as `course package` writes it."""
-    folder = tmp_path_factory.mktemp("package")
-    assert main(["package", "--into", str(folder)]) == 0
-    [built] = folder.glob("*.whl")
-    return built
+    """The students' wheel, as `course package` builds it (leaving its record of versions
+    alone: tests/teacher/test_students_wheel.py checks the record)."""
+    return build_student_wheel(tmp_path_factory.mktemp("package"))
 
 
 @pytest.fixture(scope="module")

@@ -209,13 +209,13 @@ def test_nbgrader_collect_with_the_course_settings_leaves_unsafe_ids_out(tmp_pat
 def test_course_autograde_refuses_an_unsafe_student_before_grading(bad, capsys):
     """Is `course autograde STUDENT` refused for an unsafe id, before anything runs?"""
     with pytest.raises(SystemExit) as stopped:
-        build_parser().parse_args(["autograde", "--", bad])
+        build_parser().parse_args(["autograde", f"--student={bad}"])
     assert stopped.value.code == 2
     assert f"{bad!r} cannot be a student id" in capsys.readouterr().err
 
 
 def test_course_autograde_takes_firstname_lastname():
-    assert build_parser().parse_args(["autograde", GOOD]).students == [GOOD]
+    assert build_parser().parse_args(["autograde", "--student", GOOD]).students == [GOOD]
 
 
 # ---- the folders in submitted/ --------------------------------------------------------------
