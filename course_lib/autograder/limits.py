@@ -11,18 +11,27 @@ Two mechanisms, the stronger where the computer allows it:
   group (:func:`limits_hold`).
 
 The file-size limit is always an rlimit: a write past it fails with "File too large".
+
+On cgroup v2 the kernel enables a controller for the groups below a group only while that
+group holds no process ("no internal processes"): :func:`prepare_v2` first moves the
+processes of this process's group into a leaf of it (``course-grader``), then enables the
+controllers for the sandboxes' groups beside it. The classroom server's spawner does the
+same for the students' servers (:mod:`course_lib.teacher.hub_cgroup`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MB = 1024 * 1024
+GRADER_LEAF = "course-grader"  # on cgroup v2, the grader's own processes
 
 
 @dataclass(frozen=True)
@@ -56,14 +65,20 @@ class ControlGroup:
         period = 100_000  # microseconds; the quota is cores times this
         try:
             if (CGROUP_ROOT / "cgroup.controllers").is_file():  # cgroup v2
-                folder = _v2_parent() / name
-                folder.mkdir()
+                own = own_v2_group(CGROUP_ROOT)
+                with_cpu = bool(cpu_cores) and "cpu" in _words(
+                    (own.parent if own.name == GRADER_LEAF else own) / "cgroup.controllers")
+                base = prepare_v2(CGROUP_ROOT, own, ("memory", "pids", "cpu")[:2 + with_cpu],
+                                  GRADER_LEAF)
+                folder = base / name
+                _mkdir(folder)
                 group = cls([folder])
-                (folder / "memory.max").write_text(str(memory))
-                (folder / "memory.swap.max").write_text("0")
-                (folder / "pids.max").write_text(str(limits.processes))
-                if cpu_cores:
-                    (folder / "cpu.max").write_text(f"{int(cpu_cores * period)} {period}")
+                _write(folder / "memory.max", str(memory))
+                if (folder / "memory.swap.max").is_file():
+                    _write(folder / "memory.swap.max", "0")
+                _write(folder / "pids.max", str(limits.processes))
+                if with_cpu:
+                    _write(folder / "cpu.max", f"{int(cpu_cores * period)} {period}")
                 return group
             memory_root, pids_root = CGROUP_ROOT / "memory", CGROUP_ROOT / "pids"
             cpu_root = CGROUP_ROOT / "cpu"
@@ -85,7 +100,7 @@ class ControlGroup:
                 (cpu_root / name / "cpu.cfs_period_us").write_text(str(period))
                 (cpu_root / name / "cpu.cfs_quota_us").write_text(str(int(cpu_cores * period)))
             return group
-        except OSError:
+        except (OSError, NoControllers):
             if "group" in locals():
                 group.remove()
             return None
@@ -113,30 +128,115 @@ class ControlGroup:
 
     def remove(self) -> None:
         """Stop what is left in the cgroup and delete it."""
-        for folder in self.folders:
-            procs = folder / "cgroup.procs"
-            for _ in range(50):
-                try:
-                    pids = [int(p) for p in procs.read_text().split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, 9)
-                    except OSError:
-                        pass
+        remove_groups(self.folders)
+
+
+def remove_groups(folders, tries: int = 50, pause: float = 0.0) -> None:
+    """Kill every process left in each control group folder, then delete the folders.
+
+    A killed process leaves its group a moment later: the processes are read again up to
+    ``tries`` times, ``pause`` seconds apart. What cannot be deleted is left as it is.
+    """
+    for folder in folders:
+        for _ in range(tries):
             try:
-                folder.rmdir()
+                pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
             except OSError:
-                pass
+                break
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            time.sleep(pause)
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
-def _v2_parent() -> Path:
-    """The cgroup v2 folder of this process, where child groups can be made."""
-    line = Path("/proc/self/cgroup").read_text().strip().splitlines()[0]
-    return CGROUP_ROOT / line.partition("::")[2].lstrip("/")
+class NoControllers(Exception):
+    """cgroup v2 does not let groups with the wanted controllers be made here; says why."""
+
+
+def own_v2_group(root: Path) -> Path:
+    """The cgroup v2 group of this process, as a folder under ``root``."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        if line.startswith("0::"):
+            return root / line[3:].strip().lstrip("/")
+    return root
+
+
+def prepare_v2(root: Path, own: Path, controllers: tuple[str, ...], leaf: str) -> Path:
+    """The group under which limited groups go, with ``controllers`` enabled for them.
+
+    ``own`` is the group of the process that makes them (the grader, the hub). Its
+    processes are first moved into ``own/leaf``: below the root, the kernel enables a
+    controller for a group's children only while the group holds no process itself. Safe
+    to call again: a process already in its leaf finds the work done. Raises
+    :class:`NoControllers` with the reason where the kernel does not allow it.
+    """
+    wanted = set(controllers)
+    if own.name == leaf and own != root and wanted <= _words(
+            own.parent / "cgroup.subtree_control"):
+        return own.parent  # done before, by this process or an earlier one
+    if wanted <= _words(own / "cgroup.subtree_control"):
+        return own  # the root group, or one an administrator prepared
+    missing = sorted(wanted - _words(own / "cgroup.controllers"))
+    if missing:
+        plural = len(missing) > 1
+        raise NoControllers(
+            f"The control group {own} lacks the {' and '.join(missing)} "
+            f"controller{'s' if plural else ''}: the group above it does not delegate "
+            f"{'them' if plural else 'it'}, so no group below it can be held to its limits.")
+    if own != root:  # the root group is exempt from the rule
+        _move_into_leaf(own, own / leaf)
+    try:
+        _write(own / "cgroup.subtree_control", " ".join(f"+{c}" for c in controllers))
+    except OSError as error:
+        why = ("it still holds processes that could not be moved into its leaf "
+               f"{own / leaf}" if error.errno == errno.EBUSY else str(error))
+        raise NoControllers(f"The kernel refused to enable {', '.join(controllers)} for the "
+                            f"groups under {own}: {why}.") from None
+    return own
+
+
+def _move_into_leaf(own: Path, leaf: Path) -> None:
+    """Move every process of the group ``own`` into its child group ``leaf``."""
+    try:
+        _mkdir(leaf)
+        for _ in range(20):  # a process may start while the others move
+            pids = (own / "cgroup.procs").read_text().split()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    _write(leaf / "cgroup.procs", pid)
+                except ProcessLookupError:
+                    pass  # ended meanwhile
+    except OSError as error:
+        raise NoControllers(f"The processes of {own} cannot be moved into {leaf} ({error}), "
+                            "which cgroup v2 needs before it limits the groups beside it."
+                            ) from None
+
+
+def _words(path: Path) -> set[str]:
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
+
+
+def _write(path: Path, value: str) -> None:
+    """Write one cgroup file (a single write, as the kernel expects)."""
+    with open(path, "w") as file:
+        file.write(value)
+
+
+def _mkdir(path: Path) -> None:
+    path.mkdir(exist_ok=True)
 
 
 def apply_rlimits(limits: Limits, with_group: bool) -> None:

@@ -61,7 +61,7 @@ from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
 from course_lib.teacher.exchange_collect import COLLECTOR
 from course_lib.teacher.hub_exchange import prepare_exchange
 from course_lib.teacher.hub_limits import STUDENT_LIMITS, config_lines
-from course_lib.teacher.leaderboard import hub_service_config
+from course_lib.teacher.leaderboard import free_loopback_port, hub_service_config
 from course_lib.teacher.student_ids import check_student_id
 
 STATE_DIR = Path("/srv/mnist-course")
@@ -154,6 +154,7 @@ class HubSettings:
     students_group: str = ""  # refused by the SSH server (hub_logins)
     ssh_dropin: str = ""  # the SSH server's drop-in that refuses them ("": none written)
     disk_mb: int = hub_disk.DEFAULT_DISK_MB  # each student's disk cap where quotas are on
+    leaderboard_port: int = 0  # the leaderboard service's port on the loopback (0: not chosen)
 
     @property
     def url(self) -> str:
@@ -283,7 +284,10 @@ def setup(course_dir: Path, class_list: Path, *, state: Path = STATE_DIR,
         redirect_port=(redirect_port if redirect_port is not None
                        else previous.redirect_port if previous else 0),
         profile_script=str(_write_profile_script(teacher, teacher_python.parent, state)),
-        students_group=group, ssh_dropin=str(dropin or ""), disk_mb=disk_mb)
+        students_group=group, ssh_dropin=str(dropin or ""), disk_mb=disk_mb,
+        # Kept from run to run: a running hub's config stays the same when nothing changed.
+        leaderboard_port=(previous.leaderboard_port if previous and previous.leaderboard_port
+                          else free_loopback_port()))
     if settings.redirect_port and not settings.certificate:
         raise CourseError("--redirect-port sends plain HTTP on to HTTPS, which needs the "
                           "certificate: add --certificate CERT --key KEY.")
@@ -628,7 +632,8 @@ c.JupyterHub.pid_file = {str(state / 'jupyterhub.pid')!r}
 # its pid file, also when a crashed hub left it running) routes to them again.
 c.JupyterHub.cleanup_servers = False
 c.ConfigurableHTTPProxy.pid_file = {str(state / 'jupyterhub-proxy.pid')!r}
-{hub_service_config(settings.teacher, settings.teacher_python, settings.course_dir)}\
+{hub_service_config(settings.teacher, settings.teacher_python, settings.course_dir,
+                    settings.leaderboard_port or free_loopback_port())}\
 # Logins are the accounts' own passwords (PAM): no identity server to run; who may log
 # in is read from the class list at each login, so new students need no restart.
 c.JupyterHub.authenticator_class = "course_lib.teacher.hub_auth.CourseAuthenticator"

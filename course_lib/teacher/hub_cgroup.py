@@ -20,12 +20,13 @@ student's server unless the admin said limits are optional.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from course_lib.autograder import limits
+from course_lib.autograder.limits import remove_groups
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 V2_CONTROLLERS = ("memory", "cpu", "pids")
@@ -64,24 +65,7 @@ class StudentGroup:
 
     def remove(self) -> None:
         """Stop what is left in the group and delete it."""
-        for folder in self.folders:
-            for _ in range(100):  # a killed process leaves its group a moment later
-                try:
-                    pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, 9)
-                    except OSError:
-                        pass
-                time.sleep(0.05)
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+        remove_groups(self.folders, tries=100, pause=0.05)
 
 
 def route(root: Path | None = None) -> str:
@@ -136,56 +120,18 @@ def existing(name: str, root: Path | None = None) -> StudentGroup | None:
 def prepare_v2(root: Path | None = None, own: Path | None = None,
                controllers: tuple[str, ...] = V2_CONTROLLERS) -> Path:
     """The group under which the students' groups go (the hub's own), with ``controllers``
-    enabled for its children: the hub's processes moved into its leaf first.
+    enabled for its children: the hub's processes moved into its leaf ``hub`` first
+    (:func:`course_lib.autograder.limits.prepare_v2`, which the grader uses too).
 
     ``own`` is the hub's group (by default, this process's). Safe to call again: a hub
     already in its leaf finds the work done.
     """
     root = CGROUP_ROOT if root is None else root
     own = _own_v2_group(root) if own is None else own
-    wanted = set(controllers)
-    if own.name == HUB_LEAF and own != root and wanted <= _words(
-            own.parent / "cgroup.subtree_control"):
-        return own.parent  # done by an earlier student's start
-    if wanted <= _words(own / "cgroup.subtree_control"):
-        return own  # the root group, or one an admin prepared
-    missing = sorted(wanted - _words(own / "cgroup.controllers"))
-    if missing:
-        raise NoLimits(
-            f"The hub's control group {own} lacks the {' and '.join(missing)} "
-            f"controller{'s' if len(missing) > 1 else ''}: the group above it does not "
-            f"delegate {'it' if len(missing) == 1 else 'them'}, so no student's server can "
-            f"be held to its limits. {WHAT_TO_DO}")
-    if own != root:  # the root group is exempt from the rule
-        _move_into_leaf(own)
     try:
-        _write(own / "cgroup.subtree_control", " ".join(f"+{c}" for c in controllers))
-    except OSError as error:
-        why = ("it still holds processes that could not be moved into its leaf "
-               f"{own / HUB_LEAF}" if error.errno == errno.EBUSY else str(error))
-        raise NoLimits(f"The kernel refused to enable {', '.join(controllers)} for the "
-                       f"students' groups under {own}: {why}. {WHAT_TO_DO}") from None
-    return own
-
-
-def _move_into_leaf(own: Path) -> None:
-    """Move every process of the group ``own`` (the hub, its proxy) into ``own/hub``."""
-    leaf = own / HUB_LEAF
-    try:
-        _mkdir(leaf)
-        for _ in range(20):  # a process may start while the others move
-            pids = (own / "cgroup.procs").read_text().split()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    _write(leaf / "cgroup.procs", pid)
-                except ProcessLookupError:
-                    pass  # ended meanwhile
-    except OSError as error:
-        raise NoLimits(f"The hub's processes cannot be moved into {leaf} ({error}), which "
-                       "cgroup v2 needs before it limits the students' groups beside it. "
-                       f"{WHAT_TO_DO}") from None
+        return limits.prepare_v2(root, own, controllers, HUB_LEAF)
+    except limits.NoControllers as error:
+        raise NoLimits(f"{error} {WHAT_TO_DO}") from None
 
 
 def _create_v2(name: str, limits: Limits, base: Path,
@@ -243,17 +189,11 @@ def _create_v1(name: str, limits: Limits, root: Path) -> StudentGroup:
 
 
 def _own_v2_group(root: Path) -> Path:
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        if line.startswith("0::"):
-            return root / line[3:].strip().lstrip("/")
-    return root
+    return limits.own_v2_group(root)
 
 
 def _words(path: Path) -> set[str]:
-    try:
-        return set(path.read_text().split())
-    except OSError:
-        return set()
+    return limits._words(path)
 
 
 def _write_existing(path: Path, value: str) -> None:
@@ -266,9 +206,8 @@ def _write_existing(path: Path, value: str) -> None:
 
 def _write(path: Path, value: str) -> None:
     """Write one cgroup file (a single write, as the kernel expects)."""
-    with open(path, "w") as file:
-        file.write(value)
+    limits._write(path, value)
 
 
 def _mkdir(path: Path) -> None:
-    path.mkdir(exist_ok=True)
+    limits._mkdir(path)

@@ -28,7 +28,7 @@ MB = 2**20
 class StudentLimits:
     """What one student's server (JupyterLab and its kernels) may use (None: no limit).
 
-    The defaults are sized from ``benchmarks/classroom_capacity.py`` (README): the
+    The defaults are sized from ``benchmarks/classroom_capacity.py`` (the benchmarks page): the
     lesson's kernel, run through with the model solution, peaked at 925 MB on the embedded
     sample and 1,485 MB on full-size data, using 1.2-1.3 cores on average; 2,560 MB leaves
     room for a student's larger tuned network, and at most one core each shares a server
@@ -178,8 +178,8 @@ def describe(account: str, configured: StudentLimits) -> str:
         return (f"{account}: no limits in force (configured: {configured.describe()}). The "
                 "kernel did not let the hub make a control group with them (on cgroup v2 the "
                 "memory, cpu and pids controllers must be delegated to the hub's group) and "
-                "c.CourseSpawner.limits_required is False: see the README's classroom "
-                "section.")
+                "c.CourseSpawner.limits_required is False: see docs/administrators/"
+                "classroom-server.md.")
     return (f"{account}: limits NOT in force ({in_force.describe()}; configured: "
             f"{configured.describe()}). A server started before the limits were changed "
             "keeps its old ones: stop it in the hub's admin page and let the student start "

@@ -58,7 +58,7 @@ TEXTS = {
         "({kinds}); only accuracies on the same data compare.",
         "not_graded": "not graded yet, or its grading failed (course autograde names why)",
         "old_record": "graded before the leaderboard kept the grader's numbers: grade it "
-                      "again (course autograde --force)",
+                      "again (course autograde {assignment} --force)",
         "no_recipe": "no tuned network was checked (tuned_model, tuned_epochs or "
                      "tuned_batch_size missing or not readable)",
         "over_budget": "over the training budget ({cost} of {budget} billion multiply-adds)",
@@ -66,25 +66,25 @@ TEXTS = {
     },
     "nl": {
         "title": "Wie haalt de beste nauwkeurigheid?",
-        "intro": "De nauwkeurigheid is die welke het verbeterprogramma zelf mat: het trainde "
-                 "elk getuned recept op de trainingsdata en testte het op de {count} "
+        "intro": "De nauwkeurigheid is die welke het beoordelingsprogramma zelf mat: het trainde "
+                 "elk afgesteld recept op de trainingsdata en testte het op de {count} "
                  "testcijfers. Bij gelijke nauwkeurigheid komt de goedkoopste training eerst.",
         "rank": "plaats", "name": "naam", "accuracy": "nauwkeurigheid op de testdata",
         "parameters": "parameters", "cost": "trainingskost (miljard vermenigvuldigingen)",
         "apart": "Niet in de rangschikking", "reason": "waarom",
-        "nobody": "Er is nog geen getuned netwerk beoordeeld.", "student": "leerling {number}",
+        "nobody": "Er is nog geen afgesteld netwerk beoordeeld.", "student": "leerling {number}",
         "updated": "Bijgewerkt op {time}.", "mark": "drempel {mark}",
         "mixed": "Opgelet: deze zijn op verschillende data beoordeeld ({kinds}); alleen "
                  "nauwkeurigheden op dezelfde data zijn te vergelijken.",
         "not_graded": "nog niet beoordeeld, of de beoordeling mislukte (course autograde "
                       "zegt waarom)",
         "old_record": "beoordeeld voor de rangschikking de metingen bewaarde: beoordeel "
-                      "opnieuw (course autograde --force)",
-        "no_recipe": "geen getuned netwerk gecontroleerd (tuned_model, tuned_epochs of "
+                      "opnieuw (course autograde {assignment} --force)",
+        "no_recipe": "geen afgesteld netwerk gecontroleerd (tuned_model, tuned_epochs of "
                      "tuned_batch_size ontbreekt of is onleesbaar)",
         "over_budget": "boven het trainingsbudget ({cost} van {budget} miljard "
                        "vermenigvuldigingen)",
-        "breaks_rules": "het getunede netwerk volgt de regels niet (zie de feedback)",
+        "breaks_rules": "het afgestelde netwerk volgt de regels niet (zie de feedback)",
     },
 }
 
@@ -298,9 +298,9 @@ def _billions(value: int | None) -> str:
     return format_number(value / 1e9, ",.0f") if value is not None else "-"
 
 
-def _reason(entry: Entry, texts: dict) -> str:
+def _reason(entry: Entry, texts: dict, assignment: str) -> str:
     return texts[entry.reason].format(cost=_billions(entry.cost),
-                                      budget=_billions(entry.budget))
+                                      budget=_billions(entry.budget), assignment=assignment)
 
 
 def _rows(board: Board, texts: dict) -> list[list[str]]:
@@ -332,7 +332,7 @@ def table(board: Board, language: str = "en", show_ids: bool = False) -> str:
             lines += ["", texts["apart"] + ":"]
             for entry in board.apart:
                 who = _shown(entry, texts) + (f" ({entry.student})" if show_ids else "")
-                lines.append(f"  {who}: {_reason(entry, texts)}")
+                lines.append(f"  {who}: {_reason(entry, texts, board.assignment)}")
         kinds = sorted({e.data for e in board.ranked if e.data})
         if len(kinds) > 1:
             lines += ["", texts["mixed"].format(kinds=", ".join(kinds))]
@@ -375,8 +375,9 @@ def page(board: Board, language: str = "en", now: datetime | None = None) -> str
             parts.append(f"<p class=note>{esc(texts['mixed'].format(kinds=', '.join(kinds)))}"
                          "</p>")
         if board.apart:
-            items = "".join(f"<li>{esc(_shown(e, texts))}: {esc(_reason(e, texts))}</li>"
-                            for e in board.apart)
+            items = "".join(
+                f"<li>{esc(_shown(e, texts))}: {esc(_reason(e, texts, board.assignment))}</li>"
+                for e in board.apart)
             parts.append(f"<h2>{esc(texts['apart'])}</h2><ul>{items}</ul>")
         parts.append(f"<p class=note>{esc(texts['updated'].format(time=when))}</p>")
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
@@ -416,15 +417,19 @@ def publish(course_dir: Path, assignment: str = ASSIGNMENT,
     return path
 
 
-def hub_service_config(teacher: str, python: str, course_dir: str) -> str:
-    """JupyterHub's settings for the leaderboard service (``course hub`` writes them): run as
-    the teacher's account on a free port of the loopback address, open to every user who is
-    logged in (the ``user`` role gets access to it), and to nobody else."""
+def free_loopback_port() -> int:
+    """A port of the loopback address that nothing listens on now."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def hub_service_config(teacher: str, python: str, course_dir: str, port: int) -> str:
+    """JupyterHub's settings for the leaderboard service (``course hub`` writes them): run as
+    the teacher's account on ``port`` of the loopback address, open to every user who is
+    logged in (the ``user`` role gets access to it), and to nobody else."""
     service = {"name": SERVICE, "url": f"http://127.0.0.1:{port}", "user": teacher,
                "command": [python, "-m", "course_lib.teacher.leaderboard_service",
                            str(Path(course_dir) / PUBLISHED)],

@@ -11,7 +11,8 @@ models the rules the classroom's spawner must follow:
 * a new group gets ``cgroup.controllers`` from its parent's ``cgroup.subtree_control``
   and only the limit files of those controllers; a missing file cannot be created.
 
-:func:`install` puts it in place of :mod:`course_lib.teacher.hub_cgroup`'s file access.
+:func:`install` puts it in place of the file access of :mod:`course_lib.teacher.hub_cgroup`
+and :mod:`course_lib.autograder.limits`.
 """
 
 from __future__ import annotations
@@ -90,9 +91,12 @@ class FakeCgroup2:
 
 
 def install(monkeypatch, tree: FakeCgroup2) -> None:
-    """Let :mod:`course_lib.teacher.hub_cgroup` see ``tree`` instead of the kernel's."""
+    """Let :mod:`course_lib.teacher.hub_cgroup` and the grader's
+    :mod:`course_lib.autograder.limits` see ``tree`` instead of the kernel's."""
+    from course_lib.autograder import limits
     from course_lib.teacher import hub_cgroup
 
-    monkeypatch.setattr(hub_cgroup, "CGROUP_ROOT", tree.root)
-    monkeypatch.setattr(hub_cgroup, "_write", tree.write)
-    monkeypatch.setattr(hub_cgroup, "_mkdir", tree.mkdir)
+    for module in (hub_cgroup, limits):
+        monkeypatch.setattr(module, "CGROUP_ROOT", tree.root)
+        monkeypatch.setattr(module, "_write", tree.write)
+        monkeypatch.setattr(module, "_mkdir", tree.mkdir)

@@ -120,7 +120,7 @@ def test_the_page_in_dutch_and_english(course):
     dutch = leaderboard.page(board, "nl")
     assert '<html lang="nl">' in dutch and "Wie haalt de beste nauwkeurigheid?" in dutch
     assert "0,9712" in dutch and "120 000" in dutch and "10 000 testcijfers" in dutch
-    assert "het getunede netwerk volgt de regels niet" in dutch
+    assert "het afgestelde netwerk volgt de regels niet" in dutch
     english = leaderboard.page(board, "en")
     assert "Who achieves the best accuracy?" in english and "0.9712" in english
     for page in (dutch, english):
@@ -184,12 +184,13 @@ def test_a_measurement_a_student_put_in_a_test_cell_does_not_survive_grading():
 
 def test_the_hub_serves_it_to_logged_in_members_only():
     """Does the hub's configuration run the service as the teacher, for every user?"""
-    config = leaderboard.hub_service_config("teacher", "/srv/env/bin/python", "/home/t/c")
+    config = leaderboard.hub_service_config("teacher", "/srv/env/bin/python", "/home/t/c",
+                                            port=8123)
     namespace = {"c": type("C", (), {})()}
     namespace["c"].JupyterHub = type("J", (), {})()
     exec(config, namespace)  # noqa: S102 - the lines written into jupyterhub_config.py
     [service] = namespace["c"].JupyterHub.services
-    assert service["user"] == "teacher" and service["url"].startswith("http://127.0.0.1:")
+    assert service["user"] == "teacher" and service["url"] == "http://127.0.0.1:8123"
     assert service["command"][-1] == "/home/t/c/leaderboard"
     [role] = namespace["c"].JupyterHub.load_roles
     assert role == {"name": "user", "scopes": ["self", "access:services!service=leaderboard"]}
