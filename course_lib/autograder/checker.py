@@ -36,11 +36,27 @@ from course_lib.autograder.handover import (
 )
 from course_lib.autograder.language import _
 from course_lib.autograder.limits import ControlGroup, Limits, start_function
+from course_lib.autograder.retrain import GradingStopped
 from course_lib.lesson.language import DEFAULT_LANGUAGE, speaking
 
 MODULE = "course_lib.autograder.checker"  # run as python -I -m MODULE FOLDER
 OWN_DIGITS = "own_digits"  # the request's folder of digit pictures (own_digits.gather)
-TIMEOUT_SECONDS = 30 * 60  # all test cells, the tuned network's retraining included
+# How long the grader waits for all test cells, the tuned network's retraining included:
+# at least this, and always 10 minutes more than the training budget's safety net.
+MINIMUM_TIMEOUT_SECONDS = 30 * 60
+TIMEOUT_MARGIN_SECONDS = 10 * 60
+
+
+def checking_timeout(training_budget_seconds: float = 0, configured: float = 0) -> float:
+    """The seconds the grader waits for the checker: ``configured`` if set, else enough
+    for a retraining that uses the whole training budget (the largest data profile's when
+    the budget is 0), never less than :data:`MINIMUM_TIMEOUT_SECONDS`."""
+    if configured:
+        return configured
+    from course_lib.lesson.settings import PROFILES
+
+    budget = training_budget_seconds or max(p.tuned_max_seconds for p in PROFILES.values())
+    return max(MINIMUM_TIMEOUT_SECONDS, budget + TIMEOUT_MARGIN_SECONDS)
 
 
 class Checker:
@@ -48,9 +64,10 @@ class Checker:
     while the student's notebook still runs; :meth:`check` then hands it the cells."""
 
     def __init__(self, *, sandboxed: bool, limits: Limits, log=None,
-                 training_budget_seconds: float = 0):
+                 training_budget_seconds: float = 0, timeout_seconds: float = 0):
         self.log = log or (lambda message: None)
         self.training_budget_seconds = training_budget_seconds
+        self.timeout_seconds = checking_timeout(training_budget_seconds, timeout_seconds)
         self.folder = tempfile.TemporaryDirectory(prefix="course-check-")
         self.request = Path(self.folder.name) / "request"
         self.request.mkdir()
@@ -98,10 +115,14 @@ class Checker:
         own_digits.gather(Path(submission), self.request / OWN_DIGITS)
         waited = time.perf_counter()
         try:
-            stdout, stderr = self.process.communicate("go\n", timeout=TIMEOUT_SECONDS)
+            stdout, stderr = self.process.communicate("go\n", timeout=self.timeout_seconds)
         except subprocess.TimeoutExpired:
-            return _all_failed(grade_ids, _("checking took longer than {seconds} s").format(
-                seconds=TIMEOUT_SECONDS))
+            # The machine's speed, not the work: not graded (never 0), to grade again.
+            return _all_failed(grade_ids, _(
+                "checking took longer than {seconds} s on the grading computer; the "
+                "submission is not graded. Grade it again on a less busy computer, or raise "
+                "c.GradeInSandbox.checking_timeout_seconds").format(
+                    seconds=round(self.timeout_seconds)), ename=GradingStopped.__name__)
         finally:
             self.close()
         self.log(f"checked {len(cells)} test cells in {time.perf_counter() - waited:.0f} s "
@@ -128,10 +149,11 @@ class Checker:
         self.folder.cleanup()
 
 
-def _all_failed(grade_ids: list[str], reason: str) -> list[Verdict]:
+def _all_failed(grade_ids: list[str], reason: str, ename: str = "GradingError"
+                ) -> list[Verdict]:
     message = _("Your answers could not be checked: {reason}. Tell your teacher.").format(
         reason=reason)
-    return [Verdict(g, False, "GradingError", message) for g in grade_ids]
+    return [Verdict(g, False, ename, message) for g in grade_ids]
 
 
 # ---- inside the checking process -------------------------------------------------------

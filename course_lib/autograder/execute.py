@@ -69,6 +69,12 @@ class GradeInSandbox(Execute):
         "The tuned network's training budget in seconds when the grader retrains its "
         "recipe; 0 takes the data profile's (course_lib/lesson/settings.py)")).tag(config=True)
 
+    checking_timeout_seconds = Float(0, help=(
+        "How long the grader waits for the checking process (all test cells, the tuned "
+        "network's retraining included), in seconds; past it the submission is not graded, "
+        "never scored 0. 0: the training budget plus 10 minutes, at least 30 minutes"
+    )).tag(config=True)
+
     replay_folder = Unicode("", help=(
         "A folder with this submission's notebook as a grading worker already graded it "
         "(course_lib.teacher.autograde): its outputs are taken instead of running the notebook "
@@ -118,7 +124,8 @@ class GradeInSandbox(Execute):
 
             self.kernel_manager_class = SandboxKernelManager
         checker = Checker(sandboxed=self.sandboxed, limits=self.limits, log=self.log.info,
-                          training_budget_seconds=self.training_budget_seconds)
+                          training_budget_seconds=self.training_budget_seconds,
+                          timeout_seconds=self.checking_timeout_seconds)
         self._managers: list = []
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)

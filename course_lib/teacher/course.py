@@ -18,11 +18,46 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from traitlets import Float
+from traitlets.config import Configurable
+
 from course_lib.lesson.constants import QUIET_TENSORFLOW
 from course_lib.teacher.student_ids import check_student_id
 
 ASSIGNMENT = "mnist_cnn"
-STUDENT_TIMEOUT_SECONDS = 45 * 60  # a whole submission; cells have their own 10-minute limit
+# A whole submission: at least this, and always 15 minutes more than the checker's wait
+# (cells have their own 10-minute limit).
+STUDENT_TIMEOUT_SECONDS = 45 * 60
+STUDENT_TIMEOUT_MARGIN_SECONDS = 15 * 60
+
+
+class CourseAutograde(Configurable):
+    """``course autograde``'s own settings, read from the course's ``nbgrader_config.py``."""
+
+    submission_timeout_seconds = Float(0, help=(
+        "How long the grading of one whole submission (one student's nbgrader autograde) "
+        "may take, in seconds; past it that submission is not graded and the others go on. "
+        "0: the checker's wait (c.GradeInSandbox.checking_timeout_seconds) plus 15 minutes, "
+        "at least 45 minutes")).tag(config=True)
+
+
+def submission_timeout(course_dir: Path) -> float:
+    """The seconds one submission's grading may take in ``course_dir``, by its settings."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_lib.autograder.checker import checking_timeout
+
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    except Exception:  # a missing or broken file: nbgrader itself says what is wrong
+        return STUDENT_TIMEOUT_SECONDS
+    configured = CourseAutograde(config=config).submission_timeout_seconds
+    if configured:
+        return configured
+    grading = config["GradeInSandbox"] if "GradeInSandbox" in config else {}
+    wait = checking_timeout(grading.get("training_budget_seconds", 0),
+                            grading.get("checking_timeout_seconds", 0))
+    return max(STUDENT_TIMEOUT_SECONDS, wait + STUDENT_TIMEOUT_MARGIN_SECONDS)
 
 
 class CourseError(RuntimeError):
@@ -152,12 +187,14 @@ def autograde_one(course_dir: Path, student: str, assignment: str, extra: list[s
         check_student_id(student)
     except ValueError as error:
         return GradingOutcome(student, False, 0.0, f"not graded: {error}")
+    timeout = submission_timeout(course_dir)
     try:
         done = nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
-                        *extra, timeout=STUDENT_TIMEOUT_SECONDS, environment=environment)
+                        *extra, timeout=timeout, environment=environment)
         ok, message = done.returncode == 0, "" if done.returncode == 0 else output_tail(done, 8)
     except subprocess.TimeoutExpired:
-        ok, message = False, f"stopped after {STUDENT_TIMEOUT_SECONDS} s"
+        ok, message = False, (f"stopped after {timeout:.0f} s "
+                              "(c.CourseAutograde.submission_timeout_seconds)")
     return GradingOutcome(student, ok, time.perf_counter() - started, message)
 
 

@@ -109,3 +109,33 @@ def test_a_batch_longer_than_the_budget_is_given_up_on(tmp_path):
     assert "stopped after 0% of epoch 1 of 1" in verdict["message"], verdict
     assert verdict["ename"] == "GradingStopped", verdict
     assert took < budget + HARD_MARGIN_SECONDS + 5, took
+
+
+def test_the_wait_for_the_checker_follows_the_training_budget():
+    """Does the grader wait at least 30 minutes, always 10 minutes past the training budget
+    (so a raised budget is never cut short by the wait), or what the teacher set?"""
+    assert checker.checking_timeout() == 30 * 60
+    assert checker.checking_timeout(training_budget_seconds=3600) == 3600 + 600
+    assert checker.checking_timeout(training_budget_seconds=3600, configured=90) == 90
+
+
+def test_a_checker_that_outlasts_the_wait_leaves_the_submission_not_graded(tmp_path):
+    """When the checking process does not answer in time (a slow or busy grading
+    computer), is every cell's verdict "not graded" (GradingStopped), never a failed check
+    worth 0, and does the grading of the submission stop with that reason?"""
+    from course_lib.autograder.limits import Limits
+    from course_lib.autograder.retrain import GradingStopped, raise_if_stopped
+
+    slow = checker.Checker(sandboxed=False, limits=Limits(), timeout_seconds=0.5)
+    (tmp_path / "submission").mkdir()
+    cells = [CellToCheck(grade_id, TEST, HandedOver({"x": HandedValue("json", 3)}))
+             for grade_id in ("test_x", "test_y")]
+    started = time.perf_counter()
+    verdicts = slow.check(cells, tmp_path / "submission")
+    assert time.perf_counter() - started < 30
+    assert [(v.grade_id, v.passed, v.ename) for v in verdicts] == [
+        ("test_x", False, "GradingStopped"), ("test_y", False, "GradingStopped")]
+    assert "the submission is not graded" in verdicts[0].message
+    assert "c.GradeInSandbox.checking_timeout_seconds" in verdicts[0].message
+    with pytest.raises(GradingStopped, match="test_x: .*not graded"):
+        raise_if_stopped(verdicts)
