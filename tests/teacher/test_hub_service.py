@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,12 @@ def test_a_crashed_hubs_pid_file_does_not_count_as_running(tmp_path):
     fake_hub.write_text("import time\ntime.sleep(60)\n")
     runs = subprocess.Popen([sys.executable, str(fake_hub)])
     try:
+        # Until the child has started the interpreter, its command line is still pytest's.
+        cmdline = Path(f"/proc/{runs.pid}/cmdline")
+        for _ in range(200):
+            if str(fake_hub).encode() in cmdline.read_bytes():
+                break
+            time.sleep(0.05)
         (tmp_path / "jupyterhub.pid").write_text(str(runs.pid))
         assert hub.running_pid(tmp_path) == runs.pid
     finally:
