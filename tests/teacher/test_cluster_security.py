@@ -210,7 +210,9 @@ def test_only_a_machine_with_the_course_certificates_joins(tmp_path, course_cert
                 pass  # still there: it may have joined, as the next line tells
         assert cluster.worker_names() == []
         assert plain.returncode and stranger.returncode
-        assert "ALERT_UNKNOWN_CA" in cluster.log("stranger")  # the scheduler's verdict
+        # The scheduler's verdict on the stranger's certificate (what the stranger itself
+        # sees depends on timing: TLS 1.3 may show it an alert or a closed connection).
+        assert "CERTIFICATE_VERIFY_FAILED" in cluster.log("scheduler")
         assert handshake is not None, "a TLS client with no certificate was let in"
         cluster.start_worker("lab-0")
         cluster.wait_for_workers(1)
