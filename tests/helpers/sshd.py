@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import stop_process
+
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PRIVILEGE_SEPARATION = Path("/run/sshd")  # Debian's sshd refuses to start without it
 
@@ -63,12 +65,7 @@ def running_sshd(folder: Path, dropins: Path):
                 time.sleep(0.1)
         yield port, log
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=10)
         if made_folder:
             shutil.rmtree(PRIVILEGE_SEPARATION, ignore_errors=True)
 
