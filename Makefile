@@ -14,11 +14,16 @@ export PATH := $(abspath $(BIN)):$(PATH)
 demo: $(STAMP)
 	$(BIN)/course demo
 
+# Two processes: grading mostly keeps one core busy at a time (importing TensorFlow), so two
+# files side by side use both. TEST_PROCESSES=0 runs everything in this one process.
+TEST_PROCESSES ?= 2
+PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder)
+
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests scripts benchmarks nbgrader_config.py

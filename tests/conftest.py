@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated data environment, and the networks trained once per run.
+"""Shared fixtures: an isolated data environment, and the networks trained once per run;
+and how the suite splits over processes (``pytest -n 2``, as ``make test`` runs it).
 
 Shared helpers that are not fixtures live in ``tests/helpers/``."""
 
@@ -48,3 +49,38 @@ def sample_networks(offline_session):
     tuned = model_solution_network()
     tuned.fit(prepare_images(images), one_hot(labels), epochs=15, batch_size=64, verbose=0)
     return {"data": data, "lesson": lesson, "tuned": tuned}
+
+
+# Test files that run together in one process when the suite runs in several: those that
+# change the machine itself (system accounts, /etc, /srv, the exchange, control groups,
+# chromium's policies), one after another, never beside each other; and those that share
+# the networks trained once (``sample_networks``), so that they are trained once.
+GROUPS = {
+    "machine": {
+        "test_classroom", "test_exchange_doors", "test_grading_as_an_account",
+        "test_hub_disk", "test_hub_doors", "test_hub_letsencrypt", "test_hub_limits",
+        "test_hub_logins", "test_hub_service", "test_leaderboard", "test_limits_v2",
+    },
+    "sample_networks": {"test_training", "test_real_handwriting", "test_photo_digits"},
+}
+GROUP_OF_FILE = {stem: group for group, stems in GROUPS.items() for stem in stems}
+
+# The longest groups start first (measured on two cores), so that no process is left with
+# a long one at the end while the other waits.
+LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_hostile_submissions",
+                 "test_class_grading", "test_counted_budget"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep each test file in one process (its module-wide fixtures, such as a graded class,
+    are made once), and the files of a group together: with ``--dist loadgroup``,
+    pytest-xdist hands whole groups to its processes, in this order."""
+    def group(item):
+        return GROUP_OF_FILE.get(item.path.stem, item.path.stem)
+
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group(item), len(rank)))

@@ -39,6 +39,7 @@ from pathlib import Path
 from course_lib.autograder import seccomp
 from course_lib.autograder.limits import MB, ControlGroup, Limits, start_function
 from course_lib.lesson.constants import OFFLINE_VARIABLE, PATH_VARIABLE, QUIET_TENSORFLOW
+from course_lib.lesson.mnist_place import local_mnist
 
 MODULE = "course_lib.autograder.sandbox"  # run inside, before the program (see main)
 WORKDIR = "/submission"  # the kernel's working folder inside the sandbox
@@ -150,13 +151,8 @@ def _installed_course_lib() -> Path | None:
 
 def grading_data_path() -> Path | None:
     """The MNIST file or folder the grader uses (its own settings), or None for the sample."""
-    configured = os.environ.get(PATH_VARIABLE)
-    if configured:
-        return Path(configured).resolve()
-    from course_lib.lesson.data import keras_cache_file
-
-    cache = keras_cache_file()
-    return cache.resolve() if cache.is_file() else None
+    found = local_mnist()
+    return found.resolve() if found is not None else None
 
 
 def _read_only_system() -> list[str]:

@@ -2,6 +2,8 @@
 
 * :mod:`~course_lib.lesson.constants`: MNIST's sizes, the data kinds, the lesson's examples.
 * :mod:`~course_lib.lesson.mnist_files`: read and check ``mnist.npz`` and idx files.
+* :mod:`~course_lib.lesson.mnist_place`: where the full MNIST is on this computer, in the
+  order the course (and the grader) looks.
 * :mod:`~course_lib.lesson.data`: load MNIST from the best source there is; split, prepare.
 * :mod:`~course_lib.lesson.offline`: put the full set where a classroom without internet
   finds it.

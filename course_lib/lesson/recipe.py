@@ -30,6 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from course_lib.lesson.architecture import REFERENCE_ARCHITECTURE
 from course_lib.lesson.constants import IMAGE_SIDE
 from course_lib.lesson.language import _
 
@@ -261,8 +262,8 @@ class Recipe:
             if self.optimizer is not None:
                 optimizer = getattr(keras.optimizers, self.optimizer.kind)(
                     **self.optimizer.settings)
-                network.compile(optimizer=optimizer, loss="categorical_crossentropy",
-                                metrics=["accuracy"])
+                network.compile(optimizer=optimizer, loss=REFERENCE_ARCHITECTURE["loss"],
+                                metrics=REFERENCE_ARCHITECTURE["metrics"])
         except (ValueError, TypeError) as error:
             raise RecipeError(_("The network could not be built from its recipe: {error}. "
                                 "Check that each layer fits the output of the one before "

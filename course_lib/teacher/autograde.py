@@ -13,11 +13,15 @@ course with a second
 a time, and the scores are exactly those of grading in place. Progress is reported as it
 goes (:mod:`~course_lib.teacher.progress`); a submission graded before and unchanged since
 is skipped (unless ``force``), so a run that was stopped half-way resumes where it was.
+``workers``, ``scheduler`` and ``force`` not given are the course's settings
+(``c.CourseAutograde`` in its ``nbgrader_config.py``), as for ``course autograde``.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
@@ -31,6 +35,7 @@ from course_lib.teacher.course import (
     CourseError,
     GradingOutcome,
     autograde_one,
+    autograde_settings,
     gradebook_url,
     require_course,
     sandbox_arguments,
@@ -50,14 +55,22 @@ from course_lib.teacher.workers import (
 
 RESULTS = ".grading-results"  # in the course folder: graded notebooks waiting to be recorded
 
+log = logging.getLogger(__name__)
+
 
 def autograde(course_dir: Path, students: list[str] | None = None, *,
-              assignment: str = ASSIGNMENT, workers: int | None = 1, force: bool = True,
-              unsandboxed: bool = False, report=print,
+              assignment: str = ASSIGNMENT, workers: int | None = None,
+              force: bool | None = None, unsandboxed: bool = False, report=print, warn=None,
               scheduler: str | None = None, certificates: Path | None = None,
               insecure_plain_tcp: bool = False) -> list[GradingOutcome]:
     """Grade the class; report progress; return one outcome per student graded now, and a
     failed one per id refused (a folder in ``submitted/`` that cannot be a student id).
+
+    ``workers`` (0: as many as this computer, or the cluster, allows), ``scheduler`` and
+    ``force`` left as ``None`` take the course's ``c.CourseAutograde`` settings, whose
+    defaults are those of ``course autograde``: as many workers as the computer allows, on
+    this computer, skipping what was graded before and is unchanged. ``warn`` is told what
+    the teacher must not miss (grading without the sandbox, refused ids); default ``report``.
 
     Without the sandbox nbgrader refuses to grade, unless ``unsandboxed`` says to go on
     knowingly; each student's grading record then says so. ``scheduler``: the address of a
@@ -68,6 +81,8 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
     """
     course_dir = require_course(course_dir)
     _require_one_course_lib(course_dir)
+    workers, scheduler, force = _settings(course_dir, workers, scheduler, force)
+    warn = warn or report
     cluster = None
     if scheduler:
         from course_lib.teacher.cluster import open_cluster
@@ -78,12 +93,12 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
     if not students:
         raise CourseError(f"No submissions found in {course_dir / 'submitted'}/*/"
                           f"{assignment}. Run `course collect` first.")
-    extra = sandbox_arguments(unsandboxed, report)
-    the_plan = plan(course_dir, students, assignment, workers, force)
+    extra = sandbox_arguments(unsandboxed, warn)
+    the_plan = plan(course_dir, students, assignment, workers or None, force)
     refused = [GradingOutcome(name, False, 0.0, reason)
                for name, reason in the_plan.refused.items()]
     for outcome in refused:
-        report(f"Not grading {outcome.student!r}: {outcome.message} If it is a folder in "
+        warn(f"Not grading {outcome.student!r}: {outcome.message} If it is a folder in "
                "submitted/, rename it to the student's id and grade again.")
     if cluster:
         from course_lib.teacher.cluster import cluster_size
@@ -102,7 +117,8 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
         # Until it is graded again, a submission counts as not graded: a run stopped
         # half-way grades it again next time.
         records.forget_grading_record(course_dir, student, assignment)
-    progress = Progress(len(the_plan.students), report, assignment=assignment)
+    progress = Progress(len(the_plan.students), report, live=_live_line(report),
+                        assignment=assignment)
     if the_plan.workers == 1 and not cluster:
         outcomes = []
         for student in the_plan.students:
@@ -117,6 +133,34 @@ def autograde(course_dir: Path, students: list[str] | None = None, *,
     outcomes = refused + outcomes
     progress.summary(outcomes)
     return outcomes
+
+
+def _settings(course_dir: Path, workers: int | None, scheduler: str | None,
+              force: bool | None) -> tuple[int, str, bool]:
+    """The workers, scheduler and force of this run: as given, else the course's settings."""
+    settings = autograde_settings(course_dir)
+    if workers is not None and workers < 0:
+        raise CourseError(f"Cannot grade with {workers} workers: give 1 or more submissions "
+                          "at once (or 0: as many as this computer allows).")
+    chosen = {"workers": workers, "scheduler": scheduler, "force": force}
+    for name, value in chosen.items():
+        log.debug("autograde: %s = %r (%s)", name,
+                  getattr(settings, name) if value is None else value,
+                  f"c.CourseAutograde.{name}" if value is None else "given")
+    return (settings.workers if workers is None else workers,
+            settings.scheduler if scheduler is None else scheduler,
+            settings.force if force is None else force)
+
+
+def _live_line(report):
+    """The terminal for the redrawn status line when ``report`` is a logger's method whose
+    lines reach the terminal (the ``course`` command writes them to standard output);
+    otherwise ``None``, and :class:`Progress` decides as for ``print``."""
+    logger = getattr(report, "__self__", None)
+    if isinstance(logger, logging.Logger) and logger.isEnabledFor(logging.INFO) \
+            and sys.stdout.isatty():
+        return sys.stdout
+    return None
 
 
 def _require_one_course_lib(course_dir: Path) -> None:

@@ -21,20 +21,27 @@
 Run them in the course folder (the one with nbgrader_config.py), or pass --course DIR.
 The lesson comes in English (mnist_cnn) and Dutch (mnist_cnn_nl); the steps after
 generate take the English one unless you pass --assignment mnist_cnn_nl.
+What you asked for is printed on standard output, with the progress; warnings and errors
+go to standard error. -q shows only those; --log-level DEBUG shows more.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from course_lib.lesson.constants import QUIET_TENSORFLOW
 from course_lib.lesson.language import LANGUAGES
 from course_lib.lesson.mnist_files import MnistFileError
 from course_lib.teacher.course import ASSIGNMENT, CourseError
+
+log = logging.getLogger(__name__)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,11 +52,55 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(options, "run"):
         parser.print_help()
         return 2
+    with console_logging(options.log_level):
+        log.debug("course %s, in %s", " ".join(sys.argv[1:] if argv is None else argv),
+                  options.course.resolve())
+        try:
+            return options.run(options) or 0
+        except (MnistFileError, CourseError) as error:
+            log.error("%s", error)
+            return 1
+
+
+class _Console(logging.Handler):
+    """The teacher's terminal: INFO on standard output as it is, the other levels on
+    standard error after their name ("warning: ..."). The streams are looked up for each
+    line, so that output redirected after the start (pipes, tests) gets them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if record.levelno != logging.INFO:
+                text = f"{record.levelname.lower()}: {text}"
+            stream = sys.stdout if record.levelno == logging.INFO else sys.stderr
+            stream.write(text + "\n")
+            stream.flush()
+        except Exception:  # noqa: BLE001 - logging's own rule: never fail the caller
+            self.handleError(record)
+
+
+@contextmanager
+def console_logging(level: str = "INFO"):
+    """The course's messages at ``level`` and above on the terminal while ``course`` runs;
+    the loggers are left as they were after (``main`` is also called from tests)."""
+    # Run as `python -m course_lib.teacher.cli`, this module's logger is `__main__`.
+    names = ["course_lib"] + ([] if __name__.startswith("course_lib.") else [__name__])
+    handler = _Console()
+    before = []
+    for name in names:
+        logger = logging.getLogger(name)
+        before.append((logger, logger.level, logger.propagate))
+        # Not also through the root logger: a library that configures it would print twice.
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
     try:
-        return options.run(options) or 0
-    except (MnistFileError, CourseError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        yield handler
+    finally:
+        for logger, old_level, propagate in before:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+            logger.propagate = propagate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--assignment", default=ASSIGNMENT,
                         help=f"the assignment: {ASSIGNMENT} (English, the default) or "
                              f"{ASSIGNMENT}_nl (Dutch)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
+                        help="the least important messages shown: DEBUG (everything), INFO "
+                             "(progress and notes too, the default), WARNING, ERROR")
+    parser.add_argument("-q", "--quiet", dest="log_level", action="store_const",
+                        const="WARNING", help="only the results, warnings and errors "
+                                              "(--log-level WARNING)")
     commands = parser.add_subparsers(title="commands")
 
     commands.add_parser("generate", help="the lesson in each language, then the student "
@@ -75,12 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     hub = commands.add_parser(
         "hub", help="the classroom server: JupyterHub with nbgrader's exchange",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=HUB_HELP)
-    hub.add_argument("action", nargs="?",
-                     choices=["status", "stop", "remove", "renew-certificate"],
-                     help="status: is it running, where; stop: stop it (and every user's "
-                          "server); remove: stop it and delete the accounts it made, "
-                          "their homes and its files; renew-certificate: renew the Let's "
-                          "Encrypt certificate if due and restart the hub with it")
     hub.add_argument("--class-list", type=Path, metavar="CLASS.csv",
                      help="the students: a CSV with columns id (their account name and "
                           "gradebook id) and name")
@@ -110,9 +161,24 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--disk-mb", type=int, default=None, metavar="N",
                      help="each student's disk cap in MB, where the file system has user "
                           "quotas on (default: as before, else 1024; 0: no cap)")
-    hub.add_argument("--state", type=Path, default=None,
-                     help="folder for what the server keeps (default: /srv/mnist-course)")
+    hub.add_argument("--state", type=Path, default=None, help=STATE_HELP)
     hub.set_defaults(run=_hub)
+    # `--state` after a hub command too; not given there, the one before it stays.
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument("--state", type=Path, default=argparse.SUPPRESS, help=STATE_HELP)
+    hub_commands = hub.add_subparsers(
+        title="hub commands", metavar="{status,stop,remove,renew-certificate}",
+        description="without one, `course hub` sets up the classroom server and starts it")
+    for name, run, help_text in [
+        ("status", _hub_status, "is it running, where; the students' limits and disk caps"),
+        ("stop", _hub_stop, "stop it (and every user's server; their files stay)"),
+        ("remove", _hub_remove, "stop it and delete the accounts it made, their homes and "
+                                "its files"),
+        ("renew-certificate", _hub_renew_certificate, "renew the Let's Encrypt certificate "
+                                                      "if due and restart the hub with it"),
+    ]:
+        hub_commands.add_parser(name, help=help_text, description=help_text[0].upper()
+                                + help_text[1:] + ".", parents=[state]).set_defaults(run=run)
     commands.add_parser(
         "release", help="put the student version into nbgrader's exchange (classroom "
                         "server)").set_defaults(run=_release)
@@ -138,12 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", dest="students", action="append", type=_student_id,
                        default=[], metavar="STUDENT",
                        help="only this student; repeat for several (default: all)")
-    grade.add_argument("--workers", type=int, default=None,
-                       help="submissions graded at once (default: what this computer's cores "
-                            "and memory allow)")
+    grade.add_argument("--workers", type=_workers, default=None, metavar="N",
+                       help="submissions graded at once; 0: what this computer's cores and "
+                            "memory allow (default: c.CourseAutograde.workers in "
+                            "nbgrader_config.py, else 0)")
     grade.add_argument("--scheduler", default=None, metavar="tls://HOST:8786",
                        help="grade on the Dask cluster of this scheduler, reached with the "
-                            "course's certificates (see course cluster certificates -h)")
+                            "course's certificates (see course cluster certificates -h); '': "
+                            "on this computer (default: c.CourseAutograde.scheduler, else '')")
     grade.add_argument("--certificates", type=Path, default=None, metavar="FOLDER",
                        help="the folder `course cluster certificates` made (default: "
                             "cluster-certificates/ in the course folder)")
@@ -151,24 +219,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="RISKY: accept a tcp:// scheduler; the answers, hidden tests and "
                             "students' work then cross the network in clear, and any "
                             "computer that reaches the scheduler can join and send grades")
-    grade.add_argument("--force", action="store_true",
-                       help="grade again submissions already graded and unchanged since")
+    grade.add_argument("--force", action=argparse.BooleanOptionalAction, default=None,
+                       help="grade again submissions already graded and unchanged since; "
+                            "--no-force: skip them (default: c.CourseAutograde.force, else "
+                            "skip them)")
     grade.add_argument("--unsandboxed", action="store_true",
                        help="grade even where the sandbox cannot run (student code then "
                             "runs with your rights)")
     grade.set_defaults(run=_autograde)
     cluster = commands.add_parser(
         "cluster", help="grading on several machines: the Dask cluster's certificates")
-    cluster.add_argument("action", choices=["certificates"],
-                         help="certificates: make (once) the certificates that let only "
-                              "your machines join the grading cluster, and print the "
-                              "scheduler's and the workers' commands")
-    cluster.add_argument("--folder", type=Path, default=None,
-                         help="where (default: cluster-certificates/ in the course folder)")
-    cluster.add_argument("--host", default=None,
-                         help="the scheduler's machine, as the workers reach it (default: "
-                              "this computer's name)")
-    cluster.set_defaults(run=_cluster)
+    cluster.set_defaults(run=_show_help(cluster))
+    certificates_help = ("make (once) the certificates that let only your machines join the "
+                         "grading cluster, and print the scheduler's and the workers' commands")
+    certificates = cluster.add_subparsers(title="cluster commands").add_parser(
+        "certificates", help=certificates_help, description=certificates_help.capitalize())
+    certificates.add_argument("--folder", type=Path, default=None,
+                              help="where (default: cluster-certificates/ in the course "
+                                   "folder)")
+    certificates.add_argument("--host", default=None,
+                              help="the scheduler's machine, as the workers reach it "
+                                   "(default: this computer's name)")
+    certificates.set_defaults(run=_cluster)
     commands.add_parser("feedback", help="write feedback pages").set_defaults(run=_feedback)
     returning = commands.add_parser(
         "return", help="grades and feedback back to the students: the classroom server's "
@@ -210,9 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder for the demo course (default: demo/, replaced each time)")
     demo.set_defaults(run=_demo)
 
-    data = commands.add_parser("data", help="see or prepare the MNIST data").add_subparsers(
-        title="data commands"
-    )
+    data_parser = commands.add_parser("data", help="see or prepare the MNIST data")
+    data_parser.set_defaults(run=_show_help(data_parser))
+    data = data_parser.add_subparsers(title="data commands")
     data.add_parser("status", help="say which MNIST the course uses here").set_defaults(
         run=_data_status
     )
@@ -238,6 +310,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STATE_HELP = "folder for what the server keeps (default: /srv/mnist-course)"
+
+
+def _show_help(parser: argparse.ArgumentParser):
+    """A command that needs a sub-command: without one, its help, and exit code 2."""
+
+    def show(options) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return show
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a whole number, 0 or more, refused before anything runs otherwise."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of submissions graded at once, 1 or more (or 0: as many as "
+            f"this computer allows), found {text!r}")
+    return count
+
+
 def _generate(options) -> int:
     from course_lib.teacher import course, translate
 
@@ -254,7 +352,7 @@ def _translate(options) -> int:
 
     languages = translate.translations(options.course)
     if not languages:
-        print(f"No catalogues in {options.course / translate.TRANSLATIONS}: nothing to do.")
+        log.info(f"No catalogues in {options.course / translate.TRANSLATIONS}: nothing to do.")
     for language in languages:
         changes = translate.update_catalogue(options.course, language)
         path = translate.catalogue_path(options.course, language)
@@ -307,27 +405,47 @@ Run it again with a longer class list to add students (they can log in at once);
 what you do not give again (address, certificate) stays as it was."""
 
 
-def _hub(options) -> int:
+def _hub_state(options) -> Path:
     from course_lib.teacher import hub
 
-    state = options.state or hub.STATE_DIR
-    if options.action == "status":
-        print(hub.status(state))
-        return 0
-    if options.action == "stop":
-        print("Stopped: students cannot log in until `course hub` starts it again (their "
-              "running JupyterLabs and files stay)." if hub.stop(state)
-              else "The classroom server was not running.")
-        return 0
-    if options.action == "remove":
-        hub.remove(state)
-        print("Removed the classroom server, its accounts and its files.")
-        return 0
+    return options.state or hub.STATE_DIR
+
+
+def _hub_status(options) -> int:
+    from course_lib.teacher import hub
+
+    print(hub.status(_hub_state(options)))
+    return 0
+
+
+def _hub_stop(options) -> int:
+    from course_lib.teacher import hub
+
+    log.info("Stopped: students cannot log in until `course hub` starts it again (their "
+             "running JupyterLabs and files stay)." if hub.stop(_hub_state(options))
+             else "The classroom server was not running.")
+    return 0
+
+
+def _hub_remove(options) -> int:
+    from course_lib.teacher import hub
+
+    hub.remove(_hub_state(options), report=log.info)
+    log.info("Removed the classroom server, its accounts and its files.")
+    return 0
+
+
+def _hub_renew_certificate(options) -> int:
     from course_lib.teacher import hub_certificate
 
-    if options.action == "renew-certificate":
-        hub_certificate.renew_certificate(state)
-        return 0
+    hub_certificate.renew_certificate(_hub_state(options), report=log.info)
+    return 0
+
+
+def _hub(options) -> int:
+    from course_lib.teacher import hub, hub_certificate
+
+    state = _hub_state(options)
     letsencrypt = hub_certificate.request_from_options(
         options.letsencrypt, options.acme_email, options.acme_directory)
     if options.class_list is None:
@@ -335,17 +453,18 @@ def _hub(options) -> int:
                           "(columns id and name). `course hub -h` says what it sets up.")
     running = hub.running_pid(state) is not None
     before = (state / "jupyterhub_config.py").read_bytes() if running else b""
+    # Its report holds the passwords, printed once: on standard output whatever the level.
     settings = hub.setup(options.course, options.class_list, state=state,
                          teacher=options.teacher, ip=options.ip, port=options.port,
                          certificate=options.certificate, key=options.key,
                          redirect_port=options.redirect_port, disk_mb=options.disk_mb,
                          letsencrypt=letsencrypt)
     if running and (state / "jupyterhub_config.py").read_bytes() != before:
-        print("The classroom server runs with its previous address or certificate: to "
-              "use the new ones, run `course hub stop` and then `course hub` (the "
-              "students' open JupyterLabs and their files stay). The class list is up to date "
-              "already: new students can log in now.")
-    hub.start(state)
+        log.warning("The classroom server runs with its previous address or certificate: "
+                    "to use the new ones, run `course hub stop` and then `course hub` (the "
+                    "students' open JupyterLabs and their files stay). The class list is up "
+                    "to date already: new students can log in now.")
+    hub.start(state, report=log.info)
     print(f"Hand each student: the address {settings.url}, their account name and its "
           f"password (above; all in {state / 'passwords.csv'}).\n"
           f"The teacher logs in as {settings.teacher}; the classroom's course is "
@@ -357,7 +476,7 @@ def _release(options) -> int:
     from course_lib.teacher import course
 
     course.release(options.course, options.assignment)
-    print("Released: students fetch the assignment in their Assignments tab.")
+    log.info("Released: students fetch the assignment in their Assignments tab.")
     return 0
 
 
@@ -370,7 +489,8 @@ def _collect(options) -> int:
         raise CourseError("Give the download too: course collect DOWNLOAD.zip --moodle "
                           "WORKSHEET.csv (or --canvas EXPORT.csv).")
     if not options.sources:
-        students = course.collect_from_exchange(options.course, options.assignment)
+        students = course.collect_from_exchange(options.course, options.assignment,
+                                                report=_by_prefix)
         print(f"Collected {len(students)} submission(s) from the exchange: "
               f"{', '.join(students) or 'none yet'}")
         return 0 if students else 1
@@ -378,15 +498,25 @@ def _collect(options) -> int:
                      moodle=options.moodle, canvas=options.canvas,
                      timezone_name=options.timezone)
     for problem in result.skipped:
-        print(f"skipped {problem}", file=sys.stderr)
+        log.warning("skipped %s", problem)
     for note in result.notes:
-        print(f"note: {note}")
+        log.info("note: %s", note)
     if not result.students:
-        print("Collected no submissions.")
+        log.error("Collected no submissions.")
         return 1
     shown = [f"{s} ({result.names[s]})" if result.names.get(s) else s for s in result.students]
     print(f"Collected {len(result.students)} submission(s): {', '.join(shown)}")
     return 0
+
+
+def _by_prefix(line: str) -> None:
+    """A library step's message to the log, at the level its prefix says."""
+    if line.startswith("warning: "):
+        log.warning(line.removeprefix("warning: "))
+    elif line.startswith("skipped "):
+        log.warning(line)
+    else:
+        log.info(line)
 
 
 def _student_id(text: str) -> str:
@@ -403,15 +533,21 @@ def _autograde(options) -> int:
     from course_lib.teacher.autograde import autograde
 
     assignment = _chosen_assignment(options)
+    # Flags not given (None) leave the course's c.CourseAutograde settings in force.
     outcomes = autograde(options.course, options.students or None, assignment=assignment,
                          unsandboxed=options.unsandboxed, workers=options.workers,
                          force=options.force, scheduler=options.scheduler,
                          certificates=options.certificates,
-                         insecure_plain_tcp=options.insecure_plain_tcp)
+                         insecure_plain_tcp=options.insecure_plain_tcp,
+                         report=log.info, warn=log.warning)
     from course_lib.teacher.leaderboard import publish
 
-    print(f"The leaderboard: {publish(options.course, assignment)} (course leaderboard)")
-    return 1 if any(not o.ok for o in outcomes) else 0
+    log.info(f"The leaderboard: {publish(options.course, assignment)} (course leaderboard)")
+    failed = [o.student for o in outcomes if not o.ok]
+    if failed and not log.isEnabledFor(logging.INFO):
+        # The closing summary that says why is progress, hidden now: still say who.
+        log.error(f"Not graded: {', '.join(failed)}. Run again without --quiet to see why.")
+    return 1 if failed else 0
 
 
 def _leaderboard(options) -> int:
@@ -430,7 +566,7 @@ def _leaderboard(options) -> int:
     board = build_board(course, assignment)
     print(table(board, language, show_ids=options.show_ids))
     for student, why in sorted(board.refused_names.items()):
-        print(f"{student}'s chosen name is not shown ({why}): anonymous instead.")
+        log.info(f"{student}'s chosen name is not shown ({why}): anonymous instead.")
     print(f"\nThe page: {publish(course, assignment, language)}")
     if options.html:
         options.html.write_text(page(board, language), encoding="utf-8")
@@ -489,30 +625,30 @@ def _feedback(options) -> int:
 
 
 def _return(options) -> int:
-    from course_lib.teacher import returns
+    from course_lib.teacher import canvas, moodle, returns
 
     if options.moodle:
-        done = returns.return_to_moodle(options.course, options.moodle, options.into,
-                                        assignment=options.assignment,
-                                        replace_grades=options.replace_grades)
+        done = moodle.return_to_moodle(options.course, options.moodle, options.into,
+                                       assignment=options.assignment,
+                                       replace_grades=options.replace_grades)
         upload = ("In the Moodle assignment: View all submissions ▸ Grading action ▸ Upload "
                   "grading worksheet (the .csv), then Upload multiple feedback files in a "
                   "zip (the .zip).")
     elif options.canvas:
-        done = returns.return_to_canvas(options.course, options.canvas, options.into,
-                                        column=options.column, assignment=options.assignment,
-                                        replace_grades=options.replace_grades)
+        done = canvas.return_to_canvas(options.course, options.canvas, options.into,
+                                       column=options.column, assignment=options.assignment,
+                                       replace_grades=options.replace_grades)
         upload = ("In Canvas: Grades ▸ Import (the .csv), then in the assignment's column "
                   "menu: Re-upload Submissions (the .zip).")
     else:
         done = returns.release_feedback(options.course, options.assignment)
         upload = ""
     for note in done.notes:
-        print(f"note: {note}")
+        log.info("note: %s", note)
     for path in done.files if options.moodle or options.canvas else []:
         print(f"Wrote {path}")
     if upload:
-        print(upload)
+        log.info(upload)
     return 0
 
 
@@ -535,16 +671,17 @@ def _package(options) -> int:
 
     # `course package` hands the wheel out: a new content's version is written down.
     wheel = build_student_wheel(options.into, record=True)
-    print(f"The students' package is {wheel}.\nStudents (or the JupyterHub's environment) "
-          f"install it with: pip install {wheel.name}\n(it replaces an older version of the "
-          "package; a wheel of the same content keeps its version)")
+    print(f"The students' package is {wheel}.")
+    log.info(f"Students (or the JupyterHub's environment) install it with: pip install "
+             f"{wheel.name}\n(it replaces an older version of the package; a wheel of the same "
+             "content keeps its version)")
     return 0
 
 
 def _demo(options) -> int:
     from course_lib.teacher.demo import run_demo
 
-    result = run_demo(options.course, options.into)
+    result = run_demo(options.course, options.into, report=log.info)
     return 0 if all(outcome.ok for outcome in result["outcomes"]) else 1
 
 
@@ -563,9 +700,8 @@ def _data_fetch(options) -> int:
     except MnistFileError:
         raise
     except Exception as error:  # noqa: BLE001 - a network failure, told in plain words
-        print(f"error: the download failed ({error}). Connect to the internet and try again, "
-              "or copy mnist.npz from another computer and run `course data import PATH`.",
-              file=sys.stderr)
+        log.error(f"the download failed ({error}). Connect to the internet and try again, "
+                  "or copy mnist.npz from another computer and run `course data import PATH`.")
         return 1
     print(f"The full MNIST is stored in {path}; the course will use it from now on.")
     return 0

@@ -1,9 +1,10 @@
 """Collect submissions downloaded from a learning platform into nbgrader's ``submitted/``.
 
 Accepts zip files (a student's own zips inside too) and folders, in the layouts the
-platforms write (:mod:`course_lib.teacher.platforms`): Moodle's folder per participant,
-Canvas' files named with the user's ids; and folders or zips named after the student by a
-person (``alice/``, ``alice.zip``).
+platforms write (:mod:`course_lib.teacher.moodle`, :mod:`course_lib.teacher.canvas`):
+Moodle's folder per participant, Canvas' files named with the user's ids; and folders or
+zips named after the student by a person (``alice/``, ``alice.zip``,
+:mod:`course_lib.teacher.platforms`).
 
 * **Who**: each student is who the platform's ids say (``moodle-2847565``,
   ``canvas-31004``), never a name; two top-level names that would make the same id are
@@ -39,11 +40,12 @@ from pathlib import Path
 import nbformat
 
 from course_lib.lesson.handwriting import DIGIT_SUFFIXES
-from course_lib.teacher import downloads, handed_in, lesson_match, platforms
+from course_lib.teacher import canvas, downloads, handed_in, lesson_match, moodle, platforms
+from course_lib.teacher.canvas import CanvasExport
 from course_lib.teacher.course import CourseError, gradebook_url, step_folder
 from course_lib.teacher.downloads import Budget, Entry, MiB, TooLarge
-from course_lib.teacher.platform_sheets import CanvasExport, MoodleWorksheet
-from course_lib.teacher.platforms import CANVAS, MOODLE, Owner, PlatformRecord
+from course_lib.teacher.moodle import MoodleWorksheet
+from course_lib.teacher.platforms import CANVAS, MOODLE, PERSON, Owner, PlatformRecord
 
 TIMESTAMP_FILE = "timestamp.txt"  # nbgrader reads the submission time from it
 SKIP = re.compile(r"(^|/)(__MACOSX|\.ipynb_checkpoints)(/|$)|(^|/)\._|(^|/)(\.DS_Store|"
@@ -114,6 +116,31 @@ def collect(sources: list[Path], course_dir: Path, assignment: str, *,
     return result
 
 
+# ---- whose files: the names at the top of a download -----------------------------------------
+
+def owner_of(top: str, is_file: bool, assignment: str) -> Owner | None:
+    """The owner of the download's top-level entry ``top`` (a folder, or a file when
+    ``is_file``): as Moodle or Canvas named it, else as a person did; None when its name
+    does not say (a bare ``mnist_cnn.ipynb``).
+
+    Raises ValueError, naming the id, when a name given by a person cannot be a safe
+    student id (``*``, ``..``, ``-rf``).
+    """
+    return (moodle.owner(top) or canvas.owner(top, is_file)
+            or platforms.named_by_person(top, is_file, assignment))
+
+
+def is_platform_name(top: str) -> bool:
+    """Whether ``top`` is named the way Moodle or Canvas name a student's files."""
+    return moodle.is_download_name(top) or canvas.is_download_name(top)
+
+
+def plain_name(top: str) -> str:
+    """A top-level file's name as the student gave it, without the platform's prefix
+    (``peetersjan_31004_771001_7_mine.png`` -> ``7_mine.png``)."""
+    return moodle.plain_name(top) or canvas.plain_name(top) or top
+
+
 # ---- reading the downloads -----------------------------------------------------------------
 
 class _Reader:
@@ -150,7 +177,7 @@ class _Reader:
     def _top_entry(self, entry: Entry, index: int, budget: Budget) -> None:
         top = entry.parts[0]
         try:
-            owner = platforms.owner(top, len(entry.parts) == 1, self.assignment)
+            owner = owner_of(top, len(entry.parts) == 1, self.assignment)
         except ValueError as error:
             self.result.skipped.append(f"{entry.path}: {error} Rename that folder or zip file "
                                        "to the student's id and collect again.")
@@ -222,7 +249,7 @@ class _Reader:
         if kind == "notebook":
             student.notebooks.append((entry.path, staged, entry.parts[0]))
         else:
-            name = platforms.plain_name(entry.parts[0]) if len(entry.parts) == 1 \
+            name = plain_name(entry.parts[0]) if len(entry.parts) == 1 \
                 else entry.parts[-1]
             student.pictures.append((name, staged))
 
@@ -250,8 +277,8 @@ def _is_wrapped(entries: list[Entry]) -> bool:
     folders or files in it (a platform's download unpacked into a folder)."""
     tops = {e.parts[0] for e in entries}
     return (len(tops) == 1 and all(len(e.parts) > 1 for e in entries)
-            and not platforms.is_platform_name(next(iter(tops)))
-            and any(platforms.is_platform_name(e.parts[1]) for e in entries))
+            and not is_platform_name(next(iter(tops)))
+            and any(is_platform_name(e.parts[1]) for e in entries))
 
 
 # ---- who is who ----------------------------------------------------------------------------
@@ -333,12 +360,11 @@ def _write_student(student: _Student, course_dir: Path, assignment: str,
     if owner.key[0] == MOODLE and worksheet is not None:
         row = worksheet.by_participant()[owner.key[1]]
         name = worksheet.name(row) or name
-        if worksheet.submitted is not None:
-            try:
-                when = handed_in.moodle_time(row[worksheet.submitted], zone)
-            except ValueError as error:
-                result.skipped.append(f"{owner.student}: the hand-in time {error}; recorded "
-                                      "without one (never late)")
+        try:
+            when = worksheet.handed_in(row, zone)
+        except ValueError as error:
+            result.skipped.append(f"{owner.student}: the hand-in time {error}; recorded "
+                                  "without one (never late)")
     elif owner.key[0] == CANVAS and export is not None:
         name = export.name(export.by_user()[owner.key[1]]) or name
     if owner.platform == CANVAS:
@@ -347,15 +373,12 @@ def _write_student(student: _Student, course_dir: Path, assignment: str,
                     assignment, notebooks[choice.lesson], student.pictures, when)
     result.students.append(owner.student)
     result.names[owner.student] = name
-    if owner.platform is None:
-        return None
     top = tops[choice.lesson]  # Canvas: the handed-in file (notebook or zip) it came in
-    anonymous = owner.key[0] == "canvas-anon"
-    return PlatformRecord(
-        owner.student, owner.platform, "" if anonymous else owner.key[1], name, top,
-        file_id=platforms.owner(top, True, assignment).file_id if owner.platform == CANVAS
-        else "", anonymous_id=owner.key[1] if anonymous else "", late=student.late,
-        handed_in=when.isoformat() if when else "")
+    if owner.platform == MOODLE:
+        return moodle.record(owner, name, top, when)
+    if owner.platform == CANVAS:
+        return canvas.record(owner, name, top, student.late, when)
+    return None
 
 
 def _replace_folder(folder: Path, assignment: str, notebook, pictures, when) -> None:
@@ -413,22 +436,12 @@ def _time_notes(students: dict[tuple, _Student], worksheet, due, result: Collect
     """Say once where hand-in times could not come from the platform."""
     kinds = {s.owner.key[0] for s in students.values() if s.owner.student in result.students}
     if MOODLE in kinds and worksheet is None:
-        result.notes.append(
-            "Moodle's hand-in times are on its grading worksheet, not in the download (whose "
-            "files carry the time the zip was made): give it with --moodle WORKSHEET.csv so "
-            "that late penalties apply. Collected without times: never late.")
+        result.notes.append(moodle.NO_TIMES_NOTE)
     late = [s.owner.student for s in students.values()
             if s.owner.platform == CANVAS and s.late and s.owner.student in result.students]
-    if late and due is None:
-        result.notes.append(
-            f"Canvas marks {', '.join(sorted(late))} late, but the gradebook has no due date "
-            "for this assignment: no late penalty. Set it (nbgrader db assignment add "
-            "ASSIGNMENT --duedate ...) before collecting to apply nbgrader's penalty.")
-    elif late:
-        result.notes.append(
-            f"Canvas marks {', '.join(sorted(late))} late without saying by how much: "
-            "recorded as handed in one second after the due date.")
-    if any(k == "folder" for k in kinds):
+    if late:
+        result.notes.append(canvas.late_note(late, due))
+    if any(k == PERSON for k in kinds):
         result.notes.append(
             "Folders and files named by a person carry no hand-in time a student cannot "
             "change: collected without one (never late).")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import glob
 import os
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets import Float
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from course_lib.lesson.constants import QUIET_TENSORFLOW
@@ -39,6 +40,50 @@ class CourseAutograde(Configurable):
         "may take, in seconds; past it that submission is not graded and the others go on. "
         "0: the checker's wait (c.GradeInSandbox.checking_timeout_seconds) plus 15 minutes, "
         "at least 45 minutes")).tag(config=True)
+
+    workers = Int(0, help=(
+        "How many submissions are graded at once (`course autograde --workers N` overrides "
+        "it). 0: what this computer's cores and memory allow, one per core as far as the "
+        "memory holds; with a Dask scheduler, 0: one per worker of the cluster")).tag(config=True)
+
+    scheduler = Unicode("", help=(
+        "The Dask scheduler whose workers grade the submissions, e.g. tls://HOST:8786, "
+        "reached with the course's certificates (`course cluster certificates`); "
+        "`course autograde --scheduler ADDRESS` overrides it. Empty: grade on this "
+        "computer")).tag(config=True)
+
+    force = Bool(False, help=(
+        "Grade again the submissions graded before and unchanged since (`course autograde "
+        "--force` or `--no-force` overrides it). False: skip them, so that a run that "
+        "was stopped half-way resumes where it was")).tag(config=True)
+
+    @validate("workers")
+    def _check_workers(self, proposal):
+        if proposal["value"] < 0:
+            raise TraitError(f"c.CourseAutograde.workers is {proposal['value']}: expected "
+                             "a number of submissions at once, 1 or more (or 0: as many as "
+                             "this computer allows)")
+        return proposal["value"]
+
+
+def autograde_settings(course_dir: Path) -> CourseAutograde:
+    """``course autograde``'s settings in the course's ``nbgrader_config.py``; a value of
+    the wrong kind is refused with the line to fix."""
+    config = course_config(course_dir)
+    try:
+        return CourseAutograde(config=config)
+    except TraitError as error:
+        raise CourseError(
+            f"A setting of c.CourseAutograde in {Path(course_dir) / 'nbgrader_config.py'} "
+            f"cannot be used: {_trait_problem(error)}. Fix that line (`course autograde -h` "
+            "and the configuration reference say what each setting takes).") from None
+
+
+def _trait_problem(error: TraitError) -> str:
+    """traitlets' complaint in one sentence, naming the setting as it is written."""
+    text = " ".join(str(error).split()).rstrip(".")
+    return re.sub(r"The '(\w+)' trait of a CourseAutograde instance", r"c.CourseAutograde.\1",
+                  text)
 
 
 def submission_timeout(course_dir: Path) -> float:

@@ -151,7 +151,8 @@ def run_demo(project_dir: Path, demo_dir: Path, report=print) -> dict:
     report("3. nbgrader autograde, one student at a time")
     started = time.perf_counter()
     # The demo's own submissions are harmless: grade them even where no sandbox runs.
-    outcomes = autograde(demo_dir, list(DEMO_STUDENTS), report=report, unsandboxed=True)
+    outcomes = autograde(demo_dir, list(DEMO_STUDENTS), report=report, unsandboxed=True,
+                         workers=1)
     autograde_seconds = time.perf_counter() - started
     report("4. nbgrader generate_feedback")
     pages = course.feedback(demo_dir)

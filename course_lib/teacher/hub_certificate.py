@@ -27,7 +27,8 @@ from pathlib import Path
 
 from course_lib.teacher import hub
 from course_lib.teacher.course import CourseError
-from course_lib.teacher.hub import _install_certificate, write_private
+from course_lib.teacher.hub import _install_certificate
+from course_lib.teacher.hub_accounts import write_private
 
 LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
 CERT_NAME = "classroom"  # certbot's name for the hub's certificate in its own folders

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.autograder import limits
-from course_lib.autograder.limits import remove_groups
+from course_lib.autograder.limits import CGROUP_ROOT, remove_groups
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 V2_CONTROLLERS = ("memory", "cpu", "pids")
 HUB_LEAF = "hub"  # the hub's own processes, on cgroup v2
 V1_FOLDER = "course-hub"  # the students' groups, in each cgroup v1 hierarchy

@@ -22,8 +22,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_DISK_MB = 1024  # a student's lesson needs a few MB; models and data fit easily
+from course_lib.teacher.hub_config import SYSTEM_PATH
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+from course_lib.autograder.limits import CGROUP_ROOT
+
 SERVER_COMMAND = "jupyterhub-singleuser"
 MB = 2**20
 

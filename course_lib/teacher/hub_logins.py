@@ -26,18 +26,17 @@ import subprocess
 from pathlib import Path
 
 from course_lib.teacher.course import CourseError
+from course_lib.teacher.hub_config import STATE_DIR, SYSTEM_PATH
 
 SSHD_CONFIG_DIR = Path("/etc/ssh/sshd_config.d")
 NO_LOGIN = "/usr/sbin/nologin"
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_STATE = Path("/srv/mnist-course")
 
 
 def students_group(state: Path) -> str:
     """The group of one classroom's students: ``course-students`` for the classroom in
     the standard place, with a short mark of the folder for any other (two classrooms on
     one server never share it, so removing one leaves the other's alone)."""
-    if Path(state).resolve() == DEFAULT_STATE:
+    if Path(state).resolve() == STATE_DIR:
         return "course-students"
     return "course-students-" + hashlib.sha256(str(Path(state).resolve()).encode()
                                                ).hexdigest()[:6]

@@ -25,10 +25,9 @@ import sys
 from pathlib import Path
 
 from course_lib.teacher.course import CourseError
+from course_lib.teacher.hub_config import CONFIG_FILE, STATE_DIR, SYSTEM_PATH
 
 UNIT_DIR = Path("/etc/systemd/system")
-DEFAULT_STATE = Path("/srv/mnist-course")  # hub.STATE_DIR (not imported: hub imports this)
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RESTART_SECONDS = 5  # between a crash and the next start
 
 
@@ -47,7 +46,7 @@ def unit_name(state: Path) -> str:
     two classrooms on one server never share a unit."""
     state = Path(state).resolve()
     base = re.sub(r"[^A-Za-z0-9_.-]", "-", state.name).strip("-.") or "course"
-    if state == DEFAULT_STATE:
+    if state == STATE_DIR:
         return f"{base}-hub.service"
     return f"{base}-hub-{hashlib.sha256(str(state).encode()).hexdigest()[:6]}.service"
 
@@ -60,7 +59,7 @@ def unit_path(state: Path, unit_dir: Path = UNIT_DIR) -> Path:
 def hub_command(state: Path) -> list[str]:
     """The hub's command line, the same for a unit and for a hub started by hand."""
     return [str(Path(sys.executable).parent / "jupyterhub"), "-f",
-            str(Path(state) / "jupyterhub_config.py")]
+            str(Path(state) / CONFIG_FILE)]
 
 
 def _quoted(argument: str) -> str:

@@ -3,7 +3,7 @@ in the students' environment, within the per-student limits.
 
 JupyterHub imports this (``c.JupyterHub.spawner_class``) in the hub process, which runs as
 root. It is JupyterHub's own ``LocalProcessSpawner`` (a real system account per user),
-with three things decided per user from the hub's settings (:mod:`course_lib.teacher.hub`):
+with three things decided per user from the hub's settings (:mod:`course_lib.teacher.hub_config`):
 
 * **which environment**: students run ``jupyterhub-singleuser`` of the students'
   environment, where ``course_lib`` is the students' package and nbgrader shows only the

@@ -2,27 +2,24 @@
 
 Three routes, one command:
 
-* **the classroom server** (nbgrader's exchange): feedback pages generated and released;
-  each student fetches their own in the Assignments tab;
-* **Moodle**: the assignment's grading worksheet, downloaded by the teacher, filled with each
-  student's total and a short comment, ready for "Upload grading worksheet"; and a zip of
-  the feedback pages named the way "Upload multiple feedback files in a zip" matches them
-  to participants;
-* **Canvas**: the gradebook export, downloaded by the teacher, turned into the CSV that
-  Canvas' gradebook import takes (Student, ID, SIS User ID, SIS Login ID, Section, the
-  assignment's column with its id); and a zip of the feedback pages named after the
-  original submissions, which "Re-upload submissions" attaches as comments.
+* **the classroom server** (nbgrader's exchange, here): feedback pages generated and
+  released; each student fetches their own in the Assignments tab;
+* **Moodle** (:mod:`course_lib.teacher.moodle`): the grading worksheet filled, and a zip of
+  the feedback pages for "Upload multiple feedback files in a zip";
+* **Canvas** (:mod:`course_lib.teacher.canvas`): the CSV its gradebook import takes, made
+  from the gradebook export, and a zip of the feedback pages for "Re-upload submissions".
 
-Students are matched through the records ``course collect`` kept
-(:mod:`course_lib.teacher.platforms`), never by their names. The grade is nbgrader's: the
-total minus its late penalty (``AssignLatePenalties`` with ``LateSubmissionPlugin``), the
-same number ``course export`` writes to grades.csv and the feedback page shows. A grade or
-comment already given on the platform is kept, and named, unless the teacher asks to
-replace it; a row whose grade the platform will not change is left, and named. A file that
-does not fit (another assignment's worksheet, a student missing from it, a changed maximum
-grade) is refused with what was found and what to do, and nothing is written; what is
-written is written whole, the way the file came (encoding, separator, decimal commas;
-see :mod:`course_lib.teacher.sheets`).
+What the routes share is here: each student's result as the gradebook holds it, and the
+rules both platforms' returns keep. Students are matched through the records ``course
+collect`` kept (:mod:`course_lib.teacher.platforms`), never by their names. The grade is
+nbgrader's: the total minus its late penalty (``AssignLatePenalties`` with
+``LateSubmissionPlugin``), the same number ``course export`` writes to grades.csv and the
+feedback page shows. A grade or comment already given on the platform is kept, and named,
+unless the teacher asks to replace it; a row whose grade the platform will not change is
+left, and named. A file that does not fit (another assignment's worksheet, a student
+missing from it, a changed maximum grade) is refused with what was found and what to do,
+and nothing is written; what is written is written whole, the way the file came (encoding,
+separator, decimal commas; see :mod:`course_lib.teacher.sheets`).
 """
 
 from __future__ import annotations
@@ -34,8 +31,18 @@ from pathlib import Path
 
 from course_lib.teacher import course, platforms, sheets
 from course_lib.teacher.course import ASSIGNMENT, CourseError, gradebook_url, step_folder
-from course_lib.teacher.platform_sheets import NOT_GRADED, CanvasExport, MoodleWorksheet
-from course_lib.teacher.platforms import CANVAS, MOODLE, PlatformRecord, write_atomically
+from course_lib.teacher.platforms import PlatformRecord, write_atomically
+
+NOT_GRADED = {"", "-"}  # how the platforms' files show a grade not given yet
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell's points, as the gradebook holds them."""
+
+    score: float | None  # None: neither autograded nor graded by hand
+    max_score: float
+    to_grade: bool  # a written answer nobody has graded yet
 
 
 @dataclass
@@ -50,6 +57,9 @@ class Result:
     manual_to_grade: list[str] = field(default_factory=list)  # written answers not graded yet
     to_look_at: list[str] = field(default_factory=list)  # autograded parts not (fully) earned
     late_penalty: float = 0.0
+    total: float = 0.0  # the gradebook's total, before the late penalty
+    manual_to_grade_max: float = 0.0  # the points of the written answers not graded yet
+    cells: dict[str, CellGrade] = field(default_factory=dict)  # by graded cell's name
 
     def comment(self) -> str:
         """A short comment for the platform: the scores and what to look at."""
@@ -77,24 +87,37 @@ class Returned:
 
 def results(course_dir: Path, assignment: str = ASSIGNMENT) -> dict[str, Result]:
     """Every graded student's result, by student id."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(course_dir)) as book:
+        return results_in(book, assignment)
+
+
+def results_in(book, assignment: str = ASSIGNMENT) -> dict[str, Result]:
+    """Every graded student's result in an open nbgrader ``Gradebook``, by student id: the
+    one place where a submission's points are added up."""
+    from nbgrader.api import MissingEntry
 
     found = {}
-    with Gradebook(gradebook_url(course_dir)) as book:
-        for student in book.students:
-            try:
-                submission = book.find_submission(assignment, student.id)
-            except MissingEntry:
-                continue
-            grades = [g for notebook in submission.notebooks for g in notebook.grades]
-            auto = [g for g in grades if g.auto_score is not None]
-            penalty = float(submission.late_submission_penalty or 0)
-            found[student.id] = Result(
-                student.id, max(0.0, float(submission.score) - penalty),
-                float(submission.max_score),
-                sum(float(g.score) for g in auto), sum(float(g.max_score) for g in auto),
-                [g.name for g in grades if g.needs_manual_grade],
-                [_readable(g.name) for g in auto if g.score < g.max_score], penalty)
+    for student in book.students:
+        try:
+            submission = book.find_submission(assignment, student.id)
+        except MissingEntry:
+            continue
+        grades = [g for notebook in submission.notebooks for g in notebook.grades]
+        auto = [g for g in grades if g.auto_score is not None]
+        manual = [g for g in grades if g.needs_manual_grade]
+        penalty = float(submission.late_submission_penalty or 0)
+        found[student.id] = Result(
+            student.id, max(0.0, float(submission.score) - penalty),
+            float(submission.max_score),
+            sum(float(g.score) for g in auto), sum(float(g.max_score) for g in auto),
+            [g.name for g in manual],
+            [_readable(g.name) for g in auto if g.score < g.max_score], penalty,
+            float(submission.score), sum(float(g.max_score) for g in manual),
+            {g.name: CellGrade(None if g.score is None else float(g.score),
+                               float(g.max_score), bool(g.needs_manual_grade))
+             for g in grades})
     return found
 
 
@@ -124,8 +147,10 @@ def release_feedback(course_dir: Path, assignment: str = ASSIGNMENT) -> Returned
 
 # ---- shared by both platforms ------------------------------------------------------------
 
-def _platform_students(course_dir: Path, platform: str, graded: dict[str, Result]
-                       ) -> dict[str, PlatformRecord]:
+def platform_students(course_dir: Path, platform: str, graded: dict[str, Result]
+                      ) -> dict[str, PlatformRecord]:
+    """The graded students collected from ``platform``, by student id; refuses when there
+    are none (the download was never collected here)."""
     records = {s: r for s, r in platforms.load(course_dir).items()
                if r.platform == platform and s in graded}
     if not records:
@@ -136,7 +161,9 @@ def _platform_students(course_dir: Path, platform: str, graded: dict[str, Result
     return records
 
 
-def _same_maximum(found: str, expected: float, path: Path, where: str) -> None:
+def same_maximum(found: str, expected: float, path: Path, where: str) -> None:
+    """Refuse a platform file whose maximum grade (``found``) is not the assignment's;
+    ``where`` says where the teacher sets it on the platform."""
     value = sheets.number(found)
     if value is None or abs(value - expected) > 1e-6:
         raise CourseError(
@@ -145,8 +172,8 @@ def _same_maximum(found: str, expected: float, path: Path, where: str) -> None:
             "download the file again.")
 
 
-def _require_everyone(records: dict[str, PlatformRecord], listed: set[str], called: str,
-                      none_listed: str, some_missing: str) -> None:
+def require_everyone(records: dict[str, PlatformRecord], listed: set[str], called: str,
+                     none_listed: str, some_missing: str) -> None:
     """Refuse a platform file that lists none, or not all, of the students collected from
     the platform; ``some_missing`` has a ``{missing}`` field for who is not listed."""
     missing = [f"{r.student} ({r.name}, {called} {r.platform_id})" if r.name else
@@ -158,16 +185,19 @@ def _require_everyone(records: dict[str, PlatformRecord], listed: set[str], call
         raise CourseError(some_missing.replace("{missing}", "; ".join(missing)))
 
 
-def _who(record: PlatformRecord) -> str:
+def who(record: PlatformRecord) -> str:
+    """A student as the notes name them: the id, and the platform's name if known."""
     return f"{record.student} ({record.name})" if record.name else record.student
 
 
-def _kept(record: PlatformRecord, given: list[str], ours: Result) -> str:
-    return (f"{_who(record)}: already has {' and '.join(given)} on the platform; kept (ours: "
+def kept(record: PlatformRecord, given: list[str], ours: Result) -> str:
+    """The note for a grade or comment already ``given`` on the platform, kept."""
+    return (f"{who(record)}: already has {' and '.join(given)} on the platform; kept (ours: "
             f"{ours.score:.2f}). Give --replace-grades to replace them.")
 
 
-def _zip_bytes(files: dict[str, bytes]) -> bytes:
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """A zip of ``files`` (name: contents), in the order of their names."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
@@ -175,159 +205,9 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _write_all(outputs: dict[Path, bytes]) -> list[Path]:
+def write_all(outputs: dict[Path, bytes]) -> list[Path]:
+    """Write each file whole (or not at all), making its folder; return their paths."""
     for path, data in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, data)
     return list(outputs)
-
-
-# ---- Moodle ------------------------------------------------------------------------------
-
-def return_to_moodle(course_dir: Path, worksheet: Path, into: Path | None = None,
-                     assignment: str = ASSIGNMENT, replace_grades: bool = False) -> Returned:
-    """Fill Moodle's grading worksheet and zip the feedback pages for its upload.
-
-    A grade or comment already in the worksheet is kept (and named) unless
-    ``replace_grades``; a row Moodle says cannot be changed is left as it is (and named).
-    """
-    sheet = MoodleWorksheet.read(worksheet)
-    graded = results(course_dir, assignment)
-    records = _platform_students(course_dir, MOODLE, graded)
-    by_participant = {r.platform_id: r for r in records.values()}
-    rows = sheet.by_participant()
-    _require_everyone(records, set(rows), "participant", (
-        f"None of the {len(records)} students collected from Moodle is on "
-        f"{sheet.path.name}: is it the worksheet of another assignment or course? Download "
-        "the worksheet of the assignment you collected."), (
-        f"{sheet.path.name} lacks students who handed in here: {{missing}}. Download the "
-        "worksheet again (with all participants shown) and return again."))
-    comma = sheet.decimal_comma()
-    notes = []
-    for number, row in enumerate(sheet.body, start=2):
-        record = by_participant.get(sheet.participant(row) or "")
-        if record is None:
-            notes.append(f"{row[sheet.identifier] or f'row {number}'}: no submission collected "
-                         "here; left as it was.")
-            continue
-        result = graded[record.student]
-        _same_maximum(row[sheet.maximum], result.max_score, sheet.path,
-                      "the Moodle assignment's settings (Grade ▸ Maximum grade)")
-        if sheet.locked(row):
-            notes.append(f"{_who(record)}: Moodle says this grade cannot be changed (locked or "
-                         "overridden in the gradebook), so it would skip it; left as it was "
-                         f"(ours: {result.score:.2f}). Unlock it in the gradebook and return "
-                         "again.")
-            continue
-        given = [f"the grade {row[sheet.grade].strip()}"] \
-            if row[sheet.grade].strip() not in NOT_GRADED else []
-        if sheet.comments is not None and row[sheet.comments].strip():
-            given.append(f"the comment {_shorter(row[sheet.comments])!r}")
-        if given and not replace_grades:
-            notes.append(_kept(record, given, result))
-            continue
-        if given:
-            notes.append(f"{_who(record)}: replaced {' and '.join(given)}.")
-        row[sheet.grade] = sheets.points(result.score, comma)
-        if sheet.comments is not None:
-            row[sheet.comments] = result.comment()
-        if result.manual_to_grade:
-            notes.append(f"{record.student}: written answers not graded yet (Formgrader); "
-                         "their points count as 0 in this worksheet.")
-    if sheet.comments is None:
-        notes.append("The worksheet has no 'Feedback comments' column: turn on Feedback "
-                     "comments in the assignment's settings to return the comments too.")
-    if (sheet.table.encoding, sheet.table.separator) != (sheets.UTF8, ","):
-        notes.append(f"The worksheet is written as it came ({sheet.table.describe()}): choose "
-                     "the same in Moodle's upload form.")
-    into = Path(into or course_dir)
-    pages = feedback_pages(course_dir, assignment)
-    files = {f"{r.original.split('_assignsubmission_')[0]}_assignsubmission_file_"
-             f"{assignment}_feedback.html": pages[s].read_bytes()
-             for s, r in records.items() if s in pages}
-    written = _write_all({
-        into / f"moodle-grading-worksheet-{assignment}.csv": sheets.to_bytes(sheet.table),
-        into / f"moodle-feedback-files-{assignment}.zip": _zip_bytes(files)})
-    return Returned(written, notes)
-
-
-def _shorter(text: str, length: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[:length - 1] + "…"
-
-
-# ---- Canvas ------------------------------------------------------------------------------
-
-def return_to_canvas(course_dir: Path, export: Path, into: Path | None = None,
-                     column: str | None = None, assignment: str = ASSIGNMENT,
-                     replace_grades: bool = False) -> Returned:
-    """The gradebook CSV Canvas imports, and the feedback pages zipped for re-upload.
-
-    A score already in the export is kept (and named) unless ``replace_grades``; an
-    excused student (``EX``) and one Canvas cannot grade there (``N/A``) are left as they
-    are. Students graded anonymously are not in the gradebook under their ids until
-    Canvas posts the grades: their grades are listed for SpeedGrader instead.
-    """
-    sheet = CanvasExport.read(export)
-    target = sheet.assignment_column(column)
-    graded = results(course_dir, assignment)
-    collected = _platform_students(course_dir, CANVAS, graded)
-    records = {s: r for s, r in collected.items() if not r.anonymous_id}
-    by_user = {r.platform_id: r for r in records.values()}
-    rows = sheet.by_user()
-    _require_everyone(records, set(rows), "Canvas user", (
-        f"None of the {len(records)} students collected from Canvas is in {sheet.path.name}: "
-        "is it the gradebook of another course? Export the gradebook of the course you "
-        "collected."), (
-        f"{sheet.path.name} lacks students who handed in here: {{missing}}. Export the "
-        "entire gradebook again."))
-    for row in sheet.points_rows():
-        if "read only" in row[target].lower():
-            raise CourseError(f"{sheet.path.name}: Canvas marks {sheet.header[target]!r} read "
-                              "only, so its import would change nothing.")
-        _same_maximum(row[target], max(r.max_score for r in graded.values()), sheet.path,
-                      "the Canvas assignment's settings (Points)")
-    comma = sheet.decimal_comma(target)
-    notes = []
-    for row in sheet.body:
-        if not sheet.is_student(row):
-            continue
-        record = by_user.get(row[sheet.user].strip())
-        if record is None:
-            notes.append(f"{sheet.name(row)}: no submission collected here; left as it was.")
-            continue
-        result, given = graded[record.student], row[target].strip()
-        if given.upper() in ("EX", "N/A"):
-            notes.append(f"{_who(record)}: Canvas shows {given} (" + (
-                "excused" if given.upper() == "EX" else "not to be graded here: not assigned "
-                "to them, or anonymous grades not posted yet") + f"); left as it was (ours: "
-                f"{result.score:.2f}).")
-            continue
-        if given not in NOT_GRADED and not replace_grades:
-            notes.append(_kept(record, [f"the score {given}"], result))
-            continue
-        if given not in NOT_GRADED:
-            notes.append(f"{_who(record)}: replaced the score {given}.")
-        row[target] = sheets.points(result.score, comma)
-        if result.manual_to_grade:
-            notes.append(f"{record.student}: written answers not graded yet (Formgrader); "
-                         "their points count as 0 here.")
-    for record in sorted(collected.values(), key=lambda r: r.student):
-        if record.anonymous_id:
-            notes.append(f"{record.student}: graded anonymously on Canvas (anonymous id "
-                         f"{record.anonymous_id}); enter {graded[record.student].score:.2f} in "
-                         "SpeedGrader, which shows that id: the gradebook import cannot "
-                         "grade unposted anonymous submissions.")
-    keep = sheet.identity + [target]
-    sheet.table.rows = [[row[i] for i in keep] for row in sheet.table.rows]
-    if sheet.table.encoding != sheets.UTF8:
-        notes.append(f"{sheet.path.name} came as {sheet.table.describe()}; Canvas reads UTF-8, "
-                     "so the import file is written in UTF-8.")
-    pages = feedback_pages(course_dir, assignment)
-    files = {f"{Path(r.original).stem}_feedback.html": pages[s].read_bytes()
-             for s, r in collected.items() if s in pages}
-    into = Path(into or course_dir)
-    written = _write_all({
-        into / f"canvas-gradebook-{assignment}.csv": sheets.to_bytes(sheet.table, sheets.UTF8),
-        into / f"canvas-feedback-{assignment}.zip": _zip_bytes(files)})
-    return Returned(written, notes)

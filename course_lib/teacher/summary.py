@@ -6,6 +6,7 @@ from pathlib import Path
 
 from course_lib.teacher.course import ASSIGNMENT, CourseError, gradebook_url
 from course_lib.teacher.records import graded_without_sandbox
+from course_lib.teacher.returns import CellGrade, results_in
 
 
 def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[str], list[list]]:
@@ -27,30 +28,24 @@ def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[st
         # "test_architecture" reads as "architecture" in a table that is all tests.
         header = ["student", *(name.removeprefix("test_") for name in cells), "auto",
                   "manual to grade", "total", "sandbox"]
-        rows = []
-        for student in sorted(s.id for s in book.students):
-            try:
-                submission = book.find_submission(assignment, student)
-            except MissingEntry:
-                continue
-            grades = {g.name: g for nb in submission.notebooks for g in nb.grades}
-            auto = [g for g in grades.values() if g.auto_score is not None]
-            manual = [g for g in grades.values() if g.needs_manual_grade]
-            row = [student]
-            row += [_points(grades.get(name)) for name in cells]
-            row.append(f"{sum(g.score for g in auto):g}/{sum(g.max_score for g in auto):g}")
-            row.append(f"{sum(g.max_score for g in manual):g} points" if manual else "-")
-            row.append(f"{submission.score:g}/{submission.max_score:g}")
-            row.append("NONE" if graded_without_sandbox(course_dir, student, assignment)
-                       else "yes")
-            rows.append(row)
+        graded = results_in(book, assignment)
+    rows = []
+    for student in sorted(graded):
+        result = graded[student]
+        row = [student]
+        row += [_points(result.cells.get(name)) for name in cells]
+        row.append(f"{result.auto:g}/{result.auto_max:g}")
+        row.append(f"{result.manual_to_grade_max:g} points" if result.manual_to_grade else "-")
+        row.append(f"{result.total:g}/{result.max_score:g}")
+        row.append("NONE" if graded_without_sandbox(course_dir, student, assignment) else "yes")
+        rows.append(row)
     return header, rows
 
 
-def _points(grade) -> str:
+def _points(grade: CellGrade | None) -> str:
     if grade is None:
         return "?"
-    if grade.needs_manual_grade:
+    if grade.to_grade:
         return "to grade"
     return f"{grade.score:g}/{grade.max_score:g}"
 

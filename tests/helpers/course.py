@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -14,14 +17,44 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "mnist_cnn.ipynb"
 
 
-def new_course(folder: Path, extra_config: str = "") -> Path:
-    """A fresh course in ``folder``: source and settings copied, release generated."""
-    demo.copy_course(ROOT, folder)
+def new_course(folder: Path, extra_config: str = "", *, generate: bool = False) -> Path:
+    """A fresh course in ``folder``: source and settings copied, release generated.
+
+    The release is generated once per test run, from the current ``source/``, and copied:
+    nbgrader's generate_assignment takes about 15 s for the two languages, and a dozen
+    fixtures need a course. ``generate=True`` runs it in ``folder`` itself, for settings
+    that change where generation writes (a gradebook in a database server, say).
+    """
+    if generate:
+        return _generated_course(folder, extra_config)
+    shutil.copytree(_template(), folder, symlinks=True)
+    _add_settings(folder, extra_config)
+    return folder
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _template() -> Path:
+    """The course generated once for this test run (removed when the run ends)."""
+    if not _TEMPLATE:
+        place = Path(tempfile.mkdtemp(prefix="course-template-"))
+        atexit.register(shutil.rmtree, place, ignore_errors=True)
+        _TEMPLATE.append(_generated_course(place / "course"))
+    return _TEMPLATE[0]
+
+
+def _add_settings(folder: Path, extra_config: str) -> None:
     if extra_config:
         with open(folder / "nbgrader_config.py", "a") as handle:
             handle.write("\n" + extra_config + "\n")
+
+
+def _generated_course(folder: Path, extra_config: str = "") -> Path:
     from course_lib.teacher import course as teacher
 
+    demo.copy_course(ROOT, folder)
+    _add_settings(folder, extra_config)
     for assignment in teacher.assignments(folder):
         teacher.generate(folder, assignment)
     return folder

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from contextlib import contextmanager
 
-from course_lib.teacher import hub
+from course_lib.teacher.hub_accounts import Member, ensure_account
 from helpers.accounts import SYSTEM_PATH, require_root
 
 
@@ -20,7 +20,7 @@ def course_accounts(*roles: str):
     try:
         for role in roles:
             name = f"t{secrets.token_hex(3)}{role}"
-            made[role] = (name, hub._ensure_account(hub.Member(name, f"Test {role}")))
+            made[role] = (name, ensure_account(Member(name, f"Test {role}")))
         yield made
     finally:
         for name, _ in made.values():

@@ -1,12 +1,17 @@
-"""Does the `course data` command prepare an offline classroom, and explain bad copies?"""
+"""Does the `course data` command prepare an offline classroom, and explain bad copies? Do
+`course autograde`'s settings come from the course and the command line, and does the
+teacher see the messages each level promises, where they belong?"""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from helpers.course import course_with_submissions
 from helpers.mnist import tiny_mnist, write_idx_folder
 
 from course_lib.lesson.data import load_mnist
-from course_lib.teacher.cli import main
+from course_lib.teacher.cli import build_parser, main
+from course_lib.teacher.course import CourseError, GradingOutcome, step_folder
 
 
 def test_import_makes_the_copy_the_course_uses(tmp_path, isolated_data, capsys):
@@ -84,3 +89,153 @@ def test_autograde_never_grades_a_student_name_as_an_assignment(monkeypatch, tmp
     said = capsys.readouterr().err
     assert "'jan.peeters' is not an assignment of this course (mnist_cnn, mnist_cnn_nl)" in said
     assert "course autograde mnist_cnn --student jan.peeters" in said
+
+
+@pytest.fixture
+def stand_in(tmp_path, monkeypatch):
+    """A course with three submissions, graded by a stand-in for nbgrader that fails bob's,
+    and for the workers (nothing is graded for real); what the workers were planned as."""
+    from course_lib.teacher import autograde as coordinator
+    from course_lib.teacher import leaderboard
+
+    folder = course_with_submissions(tmp_path / "course")
+    planned = {}
+
+    def grade(course_dir, student, assignment, extra, environment=None):
+        if student == "bob":
+            return GradingOutcome(student, False, 1.0, "Traceback ...\nKernel died")
+        out = step_folder(course_dir, "autograded", student, assignment)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "mnist_cnn.ipynb").write_text("graded")
+        return GradingOutcome(student, True, 1.0)
+
+    def by_workers(course_dir, the_plan, assignment, extra, progress, cluster=None):
+        planned.update(workers=the_plan.workers, students=the_plan.students)
+        return [grade(course_dir, s, assignment, extra) for s in the_plan.students]
+
+    monkeypatch.setattr(coordinator, "autograde_one", grade)
+    monkeypatch.setattr(coordinator, "_grade_by_workers", by_workers)
+    monkeypatch.setattr(leaderboard, "publish", lambda course, assignment: course / "page.html")
+    return folder, planned
+
+
+def settings(folder, *lines):
+    """Write ``lines`` into the course's nbgrader_config.py."""
+    (folder / "nbgrader_config.py").write_text("c = get_config()\n" + "\n".join(lines) + "\n")
+
+
+def autograde(folder, *words):
+    """`course [WORDS] autograde --unsandboxed` on the stand-in course; its exit code."""
+    before = [w for w in words if w in ("-q", "--quiet") or w.startswith("--log-level")]
+    after = [w for w in words if w not in before]
+    return main([*before, "--course", str(folder), "autograde", "--unsandboxed", *after])
+
+
+def test_the_courses_workers_setting_plans_the_grading(stand_in, capsys):
+    """Is a course whose nbgrader_config.py says c.CourseAutograde.workers = 3 graded by 3
+    workers, and does --workers on the command line win over it?"""
+    folder, planned = stand_in
+    settings(folder, "c.CourseAutograde.workers = 3")
+    assert autograde(folder) == 1  # bob's failed
+    assert planned == {"workers": 3, "students": ["alice", "bob", "carol"]}
+    assert "Grading 3 submission(s) with 3 worker(s)" in capsys.readouterr().out
+    settings(folder, "c.CourseAutograde.workers = 3", "c.CourseAutograde.force = True")
+    assert autograde(folder, "--workers", "2") == 1
+    assert planned["workers"] == 2
+    assert "Grading 3 submission(s) with 2 worker(s)" in capsys.readouterr().out
+
+
+def test_force_comes_from_the_course_unless_the_command_line_says(stand_in, capsys):
+    """With c.CourseAutograde.force = True, is everyone graded again, and does --no-force
+    skip what was graded and is unchanged?"""
+    folder, planned = stand_in
+    settings(folder, "c.CourseAutograde.workers = 1")
+    autograde(folder)
+    capsys.readouterr()
+    settings(folder, "c.CourseAutograde.workers = 1", "c.CourseAutograde.force = True")
+    autograde(folder)
+    assert "Grading 3 submission(s) with 1 worker(s)" in capsys.readouterr().out
+    autograde(folder, "--no-force")
+    said = capsys.readouterr().out
+    assert "Skipping 2 submission(s) graded before and unchanged since (alice, carol)" in said
+    assert "Grading 1 submission(s)" in said
+
+
+@pytest.mark.parametrize("value", ["-2", "'three'", "2.5"])
+def test_a_bad_workers_setting_is_refused_with_the_line_to_fix(stand_in, capsys, value):
+    """Is c.CourseAutograde.workers = -2 (or a word, or a fraction) refused before grading,
+    naming the setting, the file and what it takes?"""
+    folder, planned = stand_in
+    settings(folder, f"c.CourseAutograde.workers = {value}")
+    assert autograde(folder) == 1
+    said = capsys.readouterr()
+    assert planned == {} and "Grading" not in said.out
+    assert said.err.startswith("error: A setting of c.CourseAutograde in ")
+    assert f"{folder / 'nbgrader_config.py'} cannot be used: c.CourseAutograde.workers " in said.err
+    assert "Fix that line" in said.err
+
+
+@pytest.mark.parametrize("value", ["-1", "three"])
+def test_a_bad_workers_flag_is_refused_before_anything_runs(value, capsys):
+    """Is `course autograde --workers -1` refused by the command line, saying what it takes?"""
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["autograde", "--workers", value])
+    assert stopped.value.code == 2
+    assert f"expected a number of submissions graded at once, 1 or more (or 0: as many as " \
+           f"this computer allows), found '{value}'" in capsys.readouterr().err
+
+
+def test_quiet_hides_the_progress_but_not_the_errors(stand_in, capsys):
+    """Does `course -q autograde` print no progress lines, and still say on standard error,
+    as an error, which submission was not graded?"""
+    folder, _ = stand_in
+    settings(folder, "c.CourseAutograde.workers = 1")
+    assert autograde(folder) == 1
+    loud = capsys.readouterr()
+    assert "[2/3] bob: NOT graded" in loud.out and "Graded 2 of 3" in loud.out
+    assert "error:" not in loud.err
+    assert autograde(folder, "-q", "--force") == 1
+    quiet = capsys.readouterr()
+    assert quiet.out == ""
+    assert quiet.err == "error: Not graded: bob. Run again without --quiet to see why.\n"
+
+
+def test_a_warning_goes_to_standard_error_with_its_prefix(stand_in, capsys):
+    """Is a folder of submitted/ that cannot be a student id warned about on standard
+    error, as "warning: ...", also when -q hides the progress?"""
+    folder, _ = stand_in
+    settings(folder, "c.CourseAutograde.workers = 1")
+    (step_folder(folder, "submitted", "*", "mnist_cnn")).mkdir(parents=True)
+    for words in ([], ["--quiet"]):
+        autograde(folder, *words, "--force")
+        said = capsys.readouterr()
+        assert said.err.startswith("warning: Not grading '*': ")
+        assert "Not grading" not in said.out
+    errors = main(["--course", str(folder / "nowhere"), "-q", "release"])
+    assert errors == 1
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_debug_shows_where_each_setting_came_from(stand_in, capsys):
+    """Does --log-level DEBUG show debug lines, such as where each of autograde's settings
+    came from, which the default level does not?"""
+    folder, _ = stand_in
+    settings(folder, "c.CourseAutograde.workers = 1")
+    autograde(folder, "--log-level=DEBUG", "--scheduler", "")
+    said = capsys.readouterr()
+    assert "debug: autograde: workers = 1 (c.CourseAutograde.workers)\n" in said.err
+    assert "debug: autograde: scheduler = '' (given)\n" in said.err
+    assert "debug: autograde: force = False (c.CourseAutograde.force)\n" in said.err
+    assert "Grading 3 submission(s)" in said.out
+    autograde(folder, "--force")
+    assert "debug:" not in capsys.readouterr().err
+
+
+def test_the_library_refuses_a_negative_number_of_workers(stand_in):
+    """Is autograde(..., workers=-1) refused before anything is graded, saying what it takes?"""
+    from course_lib.teacher import autograde as coordinator
+
+    folder, planned = stand_in
+    with pytest.raises(CourseError, match=r"Cannot grade with -1 workers: give 1 or more"):
+        coordinator.autograde(folder, workers=-1, unsandboxed=True, report=lambda line: None)
+    assert planned == {}

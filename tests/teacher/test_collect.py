@@ -36,7 +36,7 @@ from helpers.platform_downloads import (
 
 from course_lib.teacher import platforms
 from course_lib.teacher.cli import main
-from course_lib.teacher.collect import collect
+from course_lib.teacher.collect import collect, owner_of
 from course_lib.teacher.course import CourseError
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -387,9 +387,9 @@ def test_a_worksheet_of_another_assignment_is_refused_and_nothing_written(tmp_pa
 def test_owner_from_the_download_names(top, is_file, expected):
     """Is the student read from Moodle's and Canvas' names (their ids) and from folders
     named by a person (the name)?"""
-    found = platforms.owner(top, is_file, ASSIGNMENT)
+    found = owner_of(top, is_file, ASSIGNMENT)
     assert (found.student, found.name) == expected
-    assert platforms.owner(NOTEBOOK, True, ASSIGNMENT) is None
+    assert owner_of(NOTEBOOK, True, ASSIGNMENT) is None
 
 
 def test_bad_files_are_reported_and_skipped(tmp_path, course):

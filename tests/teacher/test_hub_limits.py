@@ -24,7 +24,7 @@ import pytest
 from helpers.accounts import accounts, require_root, shared_folder
 from helpers.fake_cgroup2 import FakeCgroup2, install
 
-from course_lib.teacher import hub, hub_cgroup, hub_limits
+from course_lib.teacher import hub, hub_cgroup, hub_config, hub_limits
 from course_lib.teacher.hub_spawner import CourseSpawner
 
 MB = 2**20
@@ -33,15 +33,15 @@ UNIFIED = Path("/sys/fs/cgroup/unified")  # a hybrid host's cgroup v2 hierarchy
 
 def write_hub_config(state: Path) -> Path:
     """The jupyterhub_config.py `course hub` writes, for a classroom in ``state``."""
-    settings = hub.HubSettings(
+    settings = hub_config.HubSettings(
         course_dir="/c", teacher="mnist-teacher", students=[], created_accounts=[],
         ip="127.0.0.1", port=8000, student_python="/env/bin/python",
         teacher_python="/env/bin/python", student_jupyter_config="",
         teacher_jupyter_config="")
     (state / "jupyterhub_config.d").mkdir(parents=True)
     config = state / "jupyterhub_config.py"
-    config.write_text(hub._hub_config(settings, state, Path("/proxy"))
-                      + hub._admin_config(state))
+    config.write_text(hub_config.jupyterhub_config(settings, state, Path("/proxy"))
+                      + hub_config.admin_config(state))
     return config
 
 

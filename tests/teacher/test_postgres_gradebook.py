@@ -28,7 +28,7 @@ def graded_into_postgres(tmp_path_factory):
     folder = tmp_path_factory.mktemp("postgres")
     server = PostgresServer()
     try:
-        course = new_course(folder / "course", extra_config=(
+        course = new_course(folder / "course", generate=True, extra_config=(
             f"c.CourseDirectory.db_url = {server.url!r}\nc.Execute.timeout = 120"))
         hand_in(course, "weak", weak_work(course))
         hand_in(course, "wrong", wrong_work())

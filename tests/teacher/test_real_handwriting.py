@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_handwriting import draw_seven
+from helpers.drawn import draw_seven
 
 from course_lib.lesson.handwriting import prepare_digit, stroke_width
 from course_lib.teacher.handwriting_check import accuracies, sklearn_photos

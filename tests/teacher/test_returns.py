@@ -43,9 +43,10 @@ from helpers.platform_downloads import (
 )
 
 from course_lib.teacher import course, platforms
+from course_lib.teacher.canvas import return_to_canvas
 from course_lib.teacher.collect import collect
 from course_lib.teacher.course import CourseError
-from course_lib.teacher.returns import return_to_canvas, return_to_moodle
+from course_lib.teacher.moodle import return_to_moodle
 
 pytestmark = pytest.mark.slow
 
