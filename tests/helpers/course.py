@@ -74,6 +74,25 @@ def course_with_submissions(folder: Path, students=("alice", "bob", "carol")) ->
     return folder
 
 
+def stand_in_grader(graded: list | None = None, failing: tuple[str, ...] = ("bob",)):
+    """A stand-in for one ``nbgrader autograde`` run (``course.autograde_one``): it writes a
+    graded notebook, or fails as a dead kernel would for the ``failing`` students, and
+    notes in ``graded`` whom it was asked for."""
+    from course_lib.teacher.course import GradingOutcome, step_folder
+
+    def grade(course_dir, student, assignment, extra, environment=None):
+        if graded is not None:
+            graded.append(student)
+        if student in failing:
+            return GradingOutcome(student, False, 1.0, "Traceback ...\nKernel died")
+        out = step_folder(course_dir, "autograded", student, assignment)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "mnist_cnn.ipynb").write_text("graded")
+        return GradingOutcome(student, True, 1.0)
+
+    return grade
+
+
 def hand_in_release_with(course: Path, student: str, answers: dict[str, str]) -> Path:
     """Hand in the student version with some answer cells replaced; return the file."""
     notebook = demo.fill_in(course / "release" / "mnist_cnn" / NOTEBOOK, answers)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers.course import course_with_submissions
+from helpers.course import course_with_submissions, stand_in_grader
 from helpers.mnist import tiny_mnist, write_idx_folder
 
 from course_lib.lesson.data import load_mnist
 from course_lib.teacher.cli import build_parser, main
-from course_lib.teacher.course import CourseError, GradingOutcome, step_folder
+from course_lib.teacher.course import CourseError, step_folder
 
 
 def test_import_makes_the_copy_the_course_uses(tmp_path, isolated_data, capsys):
@@ -101,13 +101,7 @@ def stand_in(tmp_path, monkeypatch):
     folder = course_with_submissions(tmp_path / "course")
     planned = {}
 
-    def grade(course_dir, student, assignment, extra, environment=None):
-        if student == "bob":
-            return GradingOutcome(student, False, 1.0, "Traceback ...\nKernel died")
-        out = step_folder(course_dir, "autograded", student, assignment)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "mnist_cnn.ipynb").write_text("graded")
-        return GradingOutcome(student, True, 1.0)
+    grade = stand_in_grader()
 
     def by_workers(course_dir, the_plan, assignment, extra, progress, cluster=None):
         planned.update(workers=the_plan.workers, students=the_plan.students)

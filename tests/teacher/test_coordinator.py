@@ -4,11 +4,11 @@ failed and how to retry? A stand-in grader takes nbgrader's place."""
 from __future__ import annotations
 
 import pytest
-from helpers.course import course_with_submissions
+from helpers.course import course_with_submissions, stand_in_grader
 
 from course_lib.teacher import autograde as coordinator
 from course_lib.teacher import records
-from course_lib.teacher.course import GradingOutcome, step_folder
+from course_lib.teacher.course import step_folder
 
 
 @pytest.fixture
@@ -17,16 +17,7 @@ def course(tmp_path, monkeypatch):
     folder = course_with_submissions(tmp_path / "course")
     graded = []
 
-    def grade(course_dir, student, assignment, extra, environment=None):
-        graded.append(student)
-        if student == "bob":
-            return GradingOutcome(student, False, 1.0, "Traceback ...\nKernel died")
-        out = step_folder(course_dir, "autograded", student, assignment)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "mnist_cnn.ipynb").write_text("graded")
-        return GradingOutcome(student, True, 1.0)
-
-    monkeypatch.setattr(coordinator, "autograde_one", grade)
+    monkeypatch.setattr(coordinator, "autograde_one", stand_in_grader(graded))
     return folder, graded
 
 
