@@ -123,7 +123,7 @@ def main(argv: list[str]) -> int:
         f"| peak memory of the kernel (resident) | {measured['peak_mb']:,.0f} MB |",
         f"| CPU time of the kernel | {measured['cpu_seconds']:.0f} s |",
         f"| cores used on average | {measured['cores_used']:.2f} |",
-        f"| per-student limits (course_lib/teacher/hub.py) | "
+        f"| per-student limits (course_lib/teacher/hub_limits.py) | "
         f"{STUDENT_LIMITS.memory_mb:,} MB, {STUDENT_LIMITS.cpu_cores:g} core(s) |", "",
         f"Projection, not a measurement: a server of {cores} cores and "
         f"{options.memory_gb:g} GB with {students} students training at once.", "",
