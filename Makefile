@@ -17,7 +17,7 @@ demo: $(STAMP)
 # Two processes: grading mostly keeps one core busy at a time (importing TensorFlow), so two
 # files side by side use both. TEST_PROCESSES=0 runs everything in this one process.
 TEST_PROCESSES ?= 2
-PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder)
+PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --no-loadscope-reorder)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PARALLEL)

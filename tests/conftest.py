@@ -5,6 +5,8 @@ Shared helpers that are not fixtures live in ``tests/helpers/``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 import pytest
 from helpers.networks import model_solution_network
@@ -57,7 +59,7 @@ def sample_networks(offline_session):
 # the networks trained once (``sample_networks``), so that they are trained once.
 GROUPS = {
     "machine": {
-        "test_classroom", "test_exchange_doors", "test_grading_as_an_account",
+        "test_box_holds", "test_classroom", "test_exchange_doors", "test_grading_as_an_account",
         "test_hub_disk", "test_hub_doors", "test_hub_letsencrypt", "test_hub_limits",
         "test_hub_logins", "test_hub_service", "test_leaderboard", "test_limits_v2",
     },
@@ -71,16 +73,28 @@ LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_host
                  "test_class_grading", "test_counted_budget"]
 
 
+def group_of(path: str | Path) -> str:
+    """The group of a test file: the file itself, or the group ``GROUPS`` puts it in."""
+    stem = Path(path).stem
+    return GROUP_OF_FILE.get(stem, stem)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Keep each test file in one process (its module-wide fixtures, such as a graded class,
-    are made once), and the files of a group together: with ``--dist loadgroup``,
-    pytest-xdist hands whole groups to its processes, in this order."""
-    def group(item):
-        return GROUP_OF_FILE.get(item.path.stem, item.path.stem)
-
-    for item in items:
-        if not any(item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(group(item)))
+    """The longest groups first, each group's tests together (in every process alike)."""
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(group(item), len(rank)))
+    items.sort(key=lambda item: rank.get(group_of(item.path), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``-n``: hand each group whole to one process, in the order of the tests (so the
+    module-wide fixtures, such as a graded class, are made once, and the machine-wide files
+    never run beside each other)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid.split("::", 1)[0])
+
+    return ByGroup(config, log)
