@@ -55,13 +55,16 @@ def sample_networks(offline_session):
 
 # Test files that run together in one process when the suite runs in several: those that
 # change the machine itself (system accounts, /etc, /srv, the exchange, control groups,
-# chromium's policies), one after another, never beside each other; and those that share
-# the networks trained once (``sample_networks``), so that they are trained once.
+# chromium's policies) or load all of it on purpose (fork and memory bombs, busy loops),
+# one after another, never beside each other (a browser starved by a fork bomb types into
+# the wrong place); and those that share the networks trained once (``sample_networks``),
+# so that they are trained once.
 GROUPS = {
     "machine": {
         "test_box_holds", "test_classroom", "test_exchange_doors", "test_grading_as_an_account",
         "test_hub_disk", "test_hub_doors", "test_hub_letsencrypt", "test_hub_limits",
         "test_hub_logins", "test_hub_service", "test_leaderboard", "test_limits_v2",
+        "test_hostile_submissions", "test_counted_budget",
     },
     "sample_networks": {"test_training", "test_real_handwriting", "test_photo_digits"},
 }
@@ -69,8 +72,7 @@ GROUP_OF_FILE = {stem: group for group, stems in GROUPS.items() for stem in stem
 
 # The longest groups start first (measured on two cores), so that no process is left with
 # a long one at the end while the other waits.
-LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_hostile_submissions",
-                 "test_class_grading", "test_counted_budget"]
+LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_class_grading"]
 
 
 def group_of(path: str | Path) -> str:
