@@ -163,13 +163,15 @@ def dismiss_dialogs(page) -> list[str]:
 
 def click_past_dialogs(page, target, attempts: int = 6) -> list[str]:
     """Click ``target``, first accepting any JupyterLab dialog that comes in its way (one
-    may open late, e.g. after a kernel restart); return what they said, or fail with it."""
+    may open late, e.g. after a kernel restart, or "Select Kernel" when the kernel starts
+    slowly on a busy server); return what they said, or fail with it. Each attempt waits
+    30 s: on a server busy grading, the page itself answers slowly."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     said = []
     for _ in range(attempts):
         try:
-            target.click(timeout=10_000)
+            target.click(timeout=30_000)
             return said
         except PlaywrightTimeout:
             said += dismiss_dialogs(page)
