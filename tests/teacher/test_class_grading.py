@@ -26,6 +26,7 @@ from course_lib.teacher.progress import Progress
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")]
 STUDENTS = ["broken", "weak", "wrong"]
+SETTINGS = "c.Execute.timeout = 120"  # every course of this file
 
 
 def hand_in_class(course):
@@ -44,14 +45,11 @@ def all_scores(course):
 def two_ways(tmp_path_factory):
     """The same class graded by one worker and by two."""
     folder = tmp_path_factory.mktemp("class")
-    one = new_course(folder / "one", extra_config="c.Execute.timeout = 120")
+    one = new_course(folder / "one", extra_config=SETTINGS)
     hand_in_class(one)
     lines = []
     sequential = autograde(one, STUDENTS, workers=1, report=lines.append)
-    two = folder / "two"
-    shutil.copytree(one / "source", two / "source")
-    shutil.copy(one / "nbgrader_config.py", two)
-    teacher.generate(two)
+    two = new_course(folder / "two", extra_config=SETTINGS)
     shutil.copytree(one / "submitted", two / "submitted")
     parallel_lines = []
     parallel = autograde(two, STUDENTS, workers=2, report=parallel_lines.append)
@@ -64,10 +62,7 @@ def on_cluster(two_ways, tmp_path_factory):
     """The same class graded on a Dask cluster of two workers, over TLS with the course's
     certificates."""
     folder = tmp_path_factory.mktemp("cluster")
-    three = folder / "three"
-    shutil.copytree(two_ways["one"] / "source", three / "source")
-    shutil.copy(two_ways["one"] / "nbgrader_config.py", three)
-    teacher.generate(three)
+    three = new_course(folder / "three", extra_config=SETTINGS)
     shutil.copytree(two_ways["one"] / "submitted", three / "submitted")
     certificates, _ = make_certificates(default_folder(three))
     cluster = DaskCluster(folder, certificates)
@@ -147,7 +142,7 @@ def test_manual_grades_survive_grading_again(two_ways):
 def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
     """Kill `course autograde` after the first student; the re-run grades only the rest,
     and a later run only what was handed in again."""
-    course = new_course(tmp_path / "course", extra_config="c.Execute.timeout = 120")
+    course = new_course(tmp_path / "course", extra_config=SETTINGS)
     hand_in(course, "aaa", weak_work(course))
     hand_in(course, "bbb", weak_work(course))
     command = [sys.executable, "-m", "course_lib.teacher.cli", "--course", str(course), "autograde",
