@@ -99,4 +99,5 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid.split("::", 1)[0])
 
+    config.option.loadscopereorder = False  # the order is ours: the longest groups first
     return ByGroup(config, log)
