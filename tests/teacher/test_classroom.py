@@ -23,6 +23,7 @@ Needs root, Linux, bubblewrap, Chromium and npm (`.ci/run` installs them); sever
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import json
 import os
@@ -53,6 +54,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync"]
 STUDENT_A, STUDENT_B, TEACHER = "mnist-ada", "mnist-bob", "mnist-teacher"
 NOTEBOOK = "mnist_cnn.ipynb"
+FETCHED = f"mnist_cnn/{NOTEBOOK}"  # where A's notebook is, in A's home
 LATE_STUDENT = "mnist-cem"  # added to the class list while the hub runs
 # A's tuned network: within the rules, trained by the grader in seconds (below the mark).
 TINY_RECIPE = (
@@ -179,11 +181,36 @@ def click_past_dialogs(page, target, attempts: int = 6) -> list[str]:
     raise AssertionError(f"JupyterLab dialogs kept covering the notebook: {said}")
 
 
-def wait_until_idle(page) -> None:
-    """Wait until the notebook's kernel is ready and nothing runs."""
-    page.wait_for_function(
-        "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-        " return !s || s.getAttribute('data-status') === 'idle'; }", timeout=300_000)
+def kernel_state(page, notebook: str) -> str | None:
+    """The state of the kernel of ``notebook``'s session, as the student's server tells it
+    (None: no kernel)."""
+    for session in server_api(page, "api/sessions"):
+        if session.get("path") == notebook and session.get("kernel"):
+            return session["kernel"].get("execution_state")
+    return None
+
+
+def wait_for_the_kernel(page, notebook: str, seconds: int = 600) -> None:
+    """Wait until ``notebook``'s kernel has started and runs nothing, accepting any dialog
+    on the way. On a busy server the kernel may fail to start when the notebook opens:
+    JupyterLab then asks which kernel to start, or shows "No Kernel"; a student clicks that
+    and picks the default, and so does this, after 30 s without a kernel."""
+    deadline = time.monotonic() + seconds
+    without_kernel_since = time.monotonic()
+    while time.monotonic() < deadline:
+        dismiss_dialogs(page)
+        state = kernel_state(page, notebook)
+        if state == "idle":
+            return
+        if state is not None:
+            without_kernel_since = time.monotonic()
+        elif time.monotonic() - without_kernel_since > 30:
+            print(f"no kernel for {notebook} for 30 s: choosing one")
+            page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first.click()
+            without_kernel_since = time.monotonic()
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"the kernel of {notebook} was never ready and idle: "
+                         f"{server_api(page, 'api/sessions')}")
 
 
 def answer_and_save(page, answer: str, saved: Path, attempts: int = 3) -> None:
@@ -209,7 +236,7 @@ def answer_and_save(page, answer: str, saved: Path, attempts: int = 3) -> None:
     else:
         raise AssertionError(f"the answer never reached the cell: {editor.inner_text()!r}")
     page.keyboard.press("Shift+Enter")
-    wait_until_idle(page)
+    wait_for_the_kernel(page, FETCHED)
     for _ in range(attempts * 10):
         dismiss_dialogs(page)
         page.keyboard.press("Control+s")
@@ -226,6 +253,18 @@ def cell_sources(notebook: Path) -> list[str]:
                 for cell in json.loads(notebook.read_text())["cells"]]
     except (OSError, ValueError, KeyError):
         return []
+
+
+@contextlib.contextmanager
+def the_hub_log_on_failure(state: Path, lines: int = 60):
+    """On failure, add the end of the hub's log (every user's server logs there): what the
+    student's server and kernel did is what a browser test cannot see."""
+    try:
+        yield
+    except Exception as error:
+        log = state / "jupyterhub.log"
+        tail = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
+        raise AssertionError(f"{error}\n\nThe end of {log}:\n" + "\n".join(tail)) from error
 
 
 def open_assignments(page) -> None:
@@ -245,7 +284,7 @@ def test_the_classroom_round_trip(classroom):
     started = time.perf_counter()
     released = as_user(TEACHER, "course", "--course", course, "release", state=state)
     assert released.returncode == 0, released.stderr
-    with sync_playwright() as playwright:
+    with the_hub_log_on_failure(state), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             teacher = log_in(browser, classroom, TEACHER)
@@ -267,17 +306,17 @@ def test_the_classroom_round_trip(classroom):
             ada.locator("#fetched_assignments_list .nested_list_item a",
                         has_text="mnist_cnn").click()
             ada.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            wait_until_idle(ada)
-            dismiss_dialogs(ada)
+            wait_for_the_kernel(ada, FETCHED)
             ada.get_by_text("Run", exact=True).first.click()
             ada.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
-            # The lesson runs (the data loads, the pictures appear) up to the first answer.
-            ada.wait_for_selector("text=NotImplementedError", timeout=300_000)
-            wait_until_idle(ada)
-            dismiss_dialogs(ada)
-            assert ada.locator(".jp-Notebook").get_by_text("sample").count() > 0
+            # The lesson runs (the data loads, the pictures appear) up to the first answer,
+            # whose error shows in its output (its code says NotImplementedError too).
+            outputs = ada.locator(".jp-Notebook .jp-OutputArea-output")
+            outputs.filter(has_text="NotImplementedError").first.wait_for(timeout=600_000)
+            wait_for_the_kernel(ada, FETCHED)
+            assert outputs.filter(has_text="sample").count() > 0  # the data's notice
             answer_and_save(ada, "digit_4 = 4\ndigit_100 = 9\n" + TINY_RECIPE,
-                            Path(pwd.getpwnam(STUDENT_A).pw_dir) / "mnist_cnn" / NOTEBOOK)
+                            Path(pwd.getpwnam(STUDENT_A).pw_dir) / FETCHED)
             chosen = as_user(STUDENT_A, "sh", "-c", f"printf '%s' '{ADA_NAME}' > "
                              "\"$HOME/mnist_cnn/leaderboard-name.txt\"", state=state)
             assert chosen.returncode == 0, chosen.stderr
