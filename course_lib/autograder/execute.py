@@ -7,7 +7,8 @@ pipeline (``nbgrader_config.py``). For one submission it
    fresh copy of the submission: nothing the kernel writes reaches ``autograded/``;
 2. runs the student's cells; where a test cell stands, it does not run it but asks the
    kernel for the values that cell reads (:mod:`course_lib.autograder.handover`);
-3. if the kernel dies, keeps what ran before and marks where the notebook stopped;
+3. if the kernel dies, or does not answer after a cell was stopped at its time limit,
+   keeps what ran before and marks where the notebook stopped;
 4. has every test cell run by the checker (:mod:`course_lib.autograder.checker`) in a fresh process
    (started at the beginning, so that it is ready when the notebook is done), and writes
    each verdict as that cell's output, which nbgrader's ``SaveAutoGrades``
@@ -16,7 +17,7 @@ pipeline (``nbgrader_config.py``). For one submission it
 
 from __future__ import annotations
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, output_from_msg
 from nbgrader.preprocessors import Execute
@@ -199,8 +200,12 @@ class GradeInSandbox(Execute):
                 self._hand_over(cell, index)
                 return cell, resources
             return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._stopped = self._death_message(index)
+        except (DeadKernelError, CellTimeoutError) as error:
+            # A kernel that does not report back after its cell was interrupted at the time
+            # limit (it ignores the interrupt, or a fork bomb's children keep it busy) can
+            # no more be trusted than a dead one: the notebook stops there, as if it died.
+            self._stopped = self._death_message(index) if isinstance(
+                error, DeadKernelError) else self._unanswered_message(index)
             said = _("The notebook stopped running here: {problem}").format(
                 problem=self._stopped)
             cell.setdefault("outputs", []).append(NotebookNode(
@@ -221,6 +226,10 @@ class GradeInSandbox(Execute):
     def _queue(self, cell, handed_over: HandedOver) -> None:
         self._to_check.append(CellToCheck(cell.metadata.nbgrader["grade_id"], cell.source,
                                           handed_over))
+
+    def _unanswered_message(self, index: int) -> str:
+        return _("the Python kernel did not answer after cell {number} was stopped at its "
+                 "time limit of {seconds} s").format(number=index + 1, seconds=self.timeout)
 
     def _death_message(self, index: int) -> str:
         manager = self.km

@@ -41,7 +41,8 @@ def run(monkeypatch, tmp_path):
             "name": "python3", "display_name": "Python 3", "language": "python"}})
         if language:
             notebook.metadata["course_lib"] = {"language": language}
-        step = GradeInSandbox(require_sandbox=False, timeout=60, **options)
+        options.setdefault("timeout", 60)
+        step = GradeInSandbox(require_sandbox=False, **options)
         graded, _ = step.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
         return graded
     return grade
@@ -67,6 +68,24 @@ def test_a_kernel_that_dies_keeps_what_ran_and_says_where_it_stopped(run):
     [died] = graded.cells[2].outputs
     assert died["ename"] == "KernelDied"
     assert died["evalue"].startswith("The notebook stopped running here")
+
+
+def test_a_kernel_that_does_not_answer_after_the_time_limit_stops_the_notebook(run):
+    """A cell past its time limit is interrupted; a kernel that then does not report back
+    (here it ignores the interrupt; a fork bomb's children on a busy machine do the same)
+    stops the notebook there, as a death does: what ran keeps its values, the submission
+    is still graded."""
+    graded = run([new_code_cell("x = 3"),
+                  create_grade_cell("assert x == 3", "code", "test_before", 1),
+                  new_code_cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                "while True:\n    pass"),
+                  create_grade_cell("assert x == 3", "code", "test_after", 1)], timeout=2)
+    before, after = RecordingChecker.asked
+    assert before.handed_over.problem is None and "x" in before.handed_over.values
+    assert after.handed_over.problem == ("the Python kernel did not answer after cell 3 was "
+                                         "stopped at its time limit of 2 s")
+    stopped = graded.cells[2].outputs[-1]
+    assert stopped["evalue"].startswith("The notebook stopped running here")
 
 
 def test_a_dutch_notebook_is_told_in_dutch_and_the_grader_speaks_english_again(run):
