@@ -214,7 +214,7 @@ def test_nothing_of_the_course_is_changed(hostile):
 def test_every_submission_is_graded_except_the_unreadable_one(hostile):
     """Only the broken notebook fails; it fails alone."""
     failed = {s: o.message for s, o in hostile["outcomes"].items() if not o.ok}
-    assert set(failed) == {"broken-json"}, "\n\n".join(  # whole: the reason is at its top
+    assert set(failed) == {"broken-json"}, "\n\n".join(  # as text: pytest cuts a dict short
         f"{student}:\n{message}" for student, message in failed.items())
 
 
