@@ -148,11 +148,31 @@ def log_in(browser, classroom: dict, user: str):
 
 
 def nbgrader_menu(page) -> list[str]:
-    """The entries of JupyterLab's Nbgrader menu."""
-    page.get_by_text("Nbgrader", exact=True).click()
+    """The entries of JupyterLab's Nbgrader menu (opened, read, and closed again)."""
+    page.locator('.lm-MenuBar-itemLabel:text-is("Nbgrader")').click()
+    page.locator(".lm-Menu").first.wait_for()
     entries = [e for e in page.locator(".lm-Menu-itemLabel").all_inner_texts() if e]
     page.keyboard.press("Escape")
+    page.locator(".lm-Menu").first.wait_for(state="hidden")
     return entries
+
+
+def choose(page, menu: str, item: str, attempts: int = 5) -> None:
+    """Choose ``item`` in ``menu`` of JupyterLab's menu bar. On a slow page a click on the
+    menu can land while it is still open, and close it: so it is opened until the item
+    shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    entry = page.locator(f'.lm-Menu-itemLabel:text-is("{item}")')
+    for _ in range(attempts):
+        if not entry.is_visible():
+            page.locator(f'.lm-MenuBar-itemLabel:text-is("{menu}")').click()
+        try:
+            entry.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"JupyterLab's {menu} menu never showed {item}")
 
 
 def dismiss_dialogs(page) -> list[str]:
@@ -268,8 +288,8 @@ def the_hub_log_on_failure(state: Path, lines: int = 60):
 
 
 def open_assignments(page) -> None:
-    page.get_by_text("Nbgrader", exact=True).click()
-    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    """Open nbgrader's Assignments tab."""
+    choose(page, "Nbgrader", "Assignment List")
 
 
 def test_the_classroom_round_trip(classroom):
@@ -307,8 +327,7 @@ def test_the_classroom_round_trip(classroom):
                         has_text="mnist_cnn").click()
             ada.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
             wait_for_the_kernel(ada, FETCHED)
-            ada.get_by_text("Run", exact=True).first.click()
-            ada.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
+            choose(ada, "Run", "Run All Cells")
             # The lesson runs (the data loads, the pictures appear) up to the first answer,
             # whose error shows in its output (its code says NotImplementedError too).
             outputs = ada.locator(".jp-Notebook .jp-OutputArea-output")
@@ -425,8 +444,7 @@ def check_the_teachers_login_shell_has_the_tools(state: Path, course: str) -> No
 
 def check_formgrader_shows_inside_jupyterlab(page) -> None:
     """Nbgrader ▸ Formgrader opens Formgrader in a frame of the teacher's JupyterLab."""
-    page.get_by_text("Nbgrader", exact=True).click()
-    page.locator('.lm-Menu-itemLabel:text-is("Formgrader")').click()
+    choose(page, "Nbgrader", "Formgrader")
     frame = page.frame_locator("#formgrader-iframe iframe")
     frame.get_by_text("Manage Assignments").first.wait_for(timeout=60_000)
 
