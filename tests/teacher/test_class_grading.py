@@ -1,6 +1,11 @@
 """Grading a class: several workers, here or on a cluster, give the scores the work earns
-(those one worker gives it everywhere else in the suite), a re-run skips what is done, a
-stopped run resumes, and the teacher's manual grades survive."""
+(those one worker gives it everywhere else in the suite), into SQLite or a school's
+PostgreSQL server; a re-run skips what is done, a stopped run resumes, and the teacher's
+manual grades survive.
+
+The PostgreSQL server is a real, throw-away one (Debian's, which `.ci/run` installs) on a
+loopback port. Without PostgreSQL the class is graded into SQLite and only the test of
+PostgreSQL itself is skipped."""
 
 from __future__ import annotations
 
@@ -14,13 +19,15 @@ import time
 import pytest
 from helpers.course import NOTEBOOK, cell_scores, new_course
 from helpers.dask_cluster import DaskCluster
+from helpers.postgres import PostgresServer, postgres_bin
 from helpers.submissions import WEAK_WORK_SCORES, hand_in, weak_work, wrong_work
 
 from course_lib.autograder.sandbox import sandbox_available
 from course_lib.teacher import course as teacher
-from course_lib.teacher import records
+from course_lib.teacher import records, summary
 from course_lib.teacher.autograde import RESULTS, autograde
 from course_lib.teacher.certificates import default_folder, make_certificates
+from course_lib.teacher.course import gradebook_url
 from course_lib.teacher.plan import default_workers
 from course_lib.teacher.progress import Progress
 
@@ -44,14 +51,25 @@ def all_scores(course):
 
 @pytest.fixture(scope="module")
 def two_ways(tmp_path_factory):
-    """The class graded by two workers side by side. (One worker grades the same work,
-    weak and wrong, to the same expected scores in the trust, hostile and end-to-end
-    tests: grading it a third time here would prove nothing more.)"""
-    two = new_course(tmp_path_factory.mktemp("class") / "two", extra_config=SETTINGS)
-    hand_in_class(two)
-    parallel_lines = []
-    parallel = autograde(two, STUDENTS, workers=2, report=parallel_lines.append)
-    return {"two": two, "parallel": parallel, "parallel_lines": parallel_lines}
+    """The class graded by two workers side by side, into a PostgreSQL gradebook where
+    PostgreSQL is installed: a school with several graders. (One worker grades the same work,
+    weak and wrong, into SQLite to the same expected scores in the trust, hostile and
+    end-to-end tests: grading it a third time here would prove nothing more.)"""
+    server = PostgresServer() if postgres_bin() else None
+    try:
+        settings = SETTINGS + (f"\nc.CourseDirectory.db_url = {server.url!r}" if server else "")
+        # Generated in place: the assignment must be in the course's own gradebook.
+        two = new_course(tmp_path_factory.mktemp("class") / "two", extra_config=settings,
+                         generate=server is not None)
+        hand_in_class(two)
+        parallel_lines = []
+        parallel = autograde(two, STUDENTS, workers=2, report=parallel_lines.append)
+        yield {"two": two, "parallel": parallel, "parallel_lines": parallel_lines,
+               "postgres": server is not None, "table": summary.score_table(two),
+               "csv": teacher.read_grades_csv(teacher.export(two))}
+    finally:
+        if server:
+            server.stop()
 
 
 def earned(scores: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -101,7 +119,7 @@ def test_two_workers_give_the_scores_the_work_earns(two_ways):
     assert ok == {"broken": False, "weak": True, "wrong": True}
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{two_ways['two'] / 'gradebook.db'}") as book:
+    with Gradebook(gradebook_url(two_ways["two"])) as book:
         assert sorted(s.id for s in book.students) == ["broken", "weak", "wrong"]
         assert len(book.find_assignment("mnist_cnn").submissions) == 3
     assert not (two_ways["two"] / RESULTS / "weak").exists()
@@ -114,6 +132,21 @@ def test_progress_names_failures_and_the_retry_command(two_ways):
     assert "[3/3]" in lines and "failed: 1" in lines and "s left" in lines
     assert "not graded: broken:" in lines
     assert "Retry just these: course autograde mnist_cnn --force --student broken" in lines
+
+
+@pytest.mark.skipif(postgres_bin() is None, reason="needs PostgreSQL (apt install postgresql)")
+def test_grades_are_written_to_postgres_and_read_back(two_ways):
+    """With a PostgreSQL gradebook, no SQLite file is made, and `course summary` and
+    `course export` read the scores from PostgreSQL."""
+    assert two_ways["postgres"]
+    assert not (two_ways["two"] / "gradebook.db").exists()
+    header, rows = two_ways["table"]
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    # The written answers left blank are scored 0 automatically: out of 22.
+    assert table["weak"]["auto"] == "13/18" and table["wrong"]["auto"] == "0/22"
+    exported = {r["student_id"]: float(r["score"]) for r in two_ways["csv"]
+                if r["assignment"] == "mnist_cnn"}
+    assert {s: exported[s] for s in ("weak", "wrong")} == {"weak": 13.0, "wrong": 0.0}
 
 
 def test_a_rerun_skips_what_is_graded_and_unchanged(two_ways):
@@ -132,7 +165,7 @@ def test_manual_grades_survive_grading_again(two_ways):
     from nbgrader.api import Gradebook
 
     course = two_ways["two"]
-    url = f"sqlite:///{course / 'gradebook.db'}"
+    url = gradebook_url(course)
     with Gradebook(url) as book:
         grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
         grade.manual_score = 1.5
@@ -168,7 +201,7 @@ def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
     assert "Skipping 1 submission(s) graded before and unchanged since (aaa)" in lines[0]
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+    with Gradebook(gradebook_url(course)) as book:
         assert len(book.find_assignment("mnist_cnn").submissions) == 2
     assert sum(cell_scores(course, "aaa").values()) == sum(cell_scores(course, "bbb").values())
     # A submission handed in again (changed) is graded again; the other is not.
