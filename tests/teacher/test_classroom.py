@@ -149,29 +149,57 @@ def log_in(browser, classroom: dict, user: str):
 
 def nbgrader_menu(page) -> list[str]:
     """The entries of JupyterLab's Nbgrader menu (opened, read, and closed again)."""
-    page.locator('.lm-MenuBar-itemLabel:text-is("Nbgrader")').click()
-    page.locator(".lm-Menu").first.wait_for()
+    open_menu(page, "Nbgrader")
     entries = [e for e in page.locator(".lm-Menu-itemLabel").all_inner_texts() if e]
-    page.keyboard.press("Escape")
-    page.locator(".lm-Menu").first.wait_for(state="hidden")
+    close_menu(page)
     return entries
 
 
+def open_menu(page, menu: str, attempts: int = 5) -> None:
+    """Open ``menu`` of JupyterLab's menu bar. A click on a slow page can land while the
+    menu is still open, and close it: so it is clicked until a menu shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        page.locator(f'.lm-MenuBar-itemLabel:text-is("{menu}")').click()
+        try:
+            page.locator(".lm-Menu").first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"JupyterLab's {menu} menu did not open after {attempts} clicks")
+
+
+def close_menu(page, attempts: int = 5) -> None:
+    """Close the open JupyterLab menu. Escape reaches a menu only once it has the keyboard's
+    focus, which on a slow page comes a moment after it shows: so Escape is pressed until
+    the menu is gone."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        page.keyboard.press("Escape")
+        try:
+            page.locator(".lm-Menu").first.wait_for(state="hidden", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"a JupyterLab menu stayed open after Escape {attempts} times")
+
+
 def choose(page, menu: str, item: str, attempts: int = 5) -> None:
-    """Choose ``item`` in ``menu`` of JupyterLab's menu bar. On a slow page a click on the
-    menu can land while it is still open, and close it: so it is opened until the item
+    """Choose ``item`` in ``menu`` of JupyterLab's menu bar, opening the menu until the item
     shows."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     entry = page.locator(f'.lm-Menu-itemLabel:text-is("{item}")')
     for _ in range(attempts):
         if not entry.is_visible():
-            page.locator(f'.lm-MenuBar-itemLabel:text-is("{menu}")').click()
+            open_menu(page, menu)
         try:
             entry.click(timeout=10_000)
             return
         except PlaywrightTimeout:
-            page.keyboard.press("Escape")
+            page.keyboard.press("Escape")  # whatever covers it: a dialog, another menu
     raise AssertionError(f"JupyterLab's {menu} menu never showed {item}")
 
 
