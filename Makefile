@@ -14,10 +14,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 demo: $(STAMP)
 	$(BIN)/course demo
 
-# One process by default. Two (TEST_PROCESSES=2, pytest-xdist; tests/conftest.py says
-# which files share one) take about 20 minutes instead of 38, but have not yet passed
-# whole often enough (docs/contributors/tests.md says why).
-TEST_PROCESSES ?= 0
+# Two processes (pytest-xdist; tests/conftest.py says which files share one): about 23
+# minutes on two cores. TEST_PROCESSES=0 runs one (about 34), TEST_PROCESSES=4 four.
+TEST_PROCESSES ?= 2
 PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES))
 
 test: $(STAMP) lint
