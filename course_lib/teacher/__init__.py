@@ -2,7 +2,8 @@
 
 * :mod:`~course_lib.teacher.cli`: the ``course`` command.
 * :mod:`~course_lib.teacher.course`: the nbgrader steps in a course folder (generate,
-  one student's autograde, feedback, export, the score table).
+  one student's autograde, feedback, export, the score table), each an nbgrader command
+  started by :mod:`~course_lib.teacher.nbgrader_main`.
 * Learning platforms: :mod:`~course_lib.teacher.collect` (submissions from a platform's
   download), :mod:`~course_lib.teacher.returns` (grades and feedback back: each student's
   result in the gradebook, the classroom server's route), one module per platform owning

@@ -127,7 +127,7 @@ def nbgrader(course_dir: Path, *arguments: str, timeout: float | None = None,
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
                                            environment.get("PATH", "")])
     environment.setdefault(*QUIET_TENSORFLOW)
-    command = [sys.executable, "-m", "nbgrader", *arguments]
+    command = [sys.executable, "-m", "course_lib.teacher.nbgrader_main", *arguments]
     return subprocess.run(command, cwd=course_dir, env=environment, capture_output=True,
                           text=True, timeout=timeout, check=False)
 

@@ -111,6 +111,25 @@ def test_a_batch_longer_than_the_budget_is_given_up_on(tmp_path):
     assert took < budget + HARD_MARGIN_SECONDS + 5, took
 
 
+@pytest.mark.slow
+def test_the_checker_loads_keras_without_scikit_learn_or_pandas(tmp_path):
+    """Installed (mlxtend brings them) but used by no check: are scikit-learn and pandas left
+    out of the checker, which still loads Keras and its own data?"""
+    from course_lib.autograder.limits import Limits
+
+    probe = ("import sys\n"
+             "assert 'keras' in sys.modules and profile.name, 'Keras or the data is missing'\n"
+             "loaded = [name for name in ('sklearn', 'pandas') if sys.modules.get(name)]\n"
+             "assert not loaded, f'the checker loaded {loaded}'\n")
+    (tmp_path / "submission").mkdir()
+    [verdict] = checker.Checker(sandboxed=False, limits=Limits()).check(
+        [CellToCheck("test_modules", probe, HandedOver({}))], tmp_path / "submission")
+    assert verdict.passed, verdict.message
+    import importlib.util
+
+    assert importlib.util.find_spec("sklearn") and importlib.util.find_spec("pandas")
+
+
 def test_the_wait_for_the_checker_follows_the_training_budget():
     """Does the grader wait at least 30 minutes, always 10 minutes past the training budget
     (so a raised budget is never cut short by the wait), or what the teacher set?"""

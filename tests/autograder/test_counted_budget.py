@@ -98,25 +98,25 @@ def grade(course, students):
 @pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")
 def test_the_same_points_on_a_quiet_machine_and_on_a_busy_one(course):
     """Graded alone, then again while other processes keep every core busy: does the recipe
-    within the budget score the same (3 of 3), and the one over it 0 with the same message?"""
+    within the budget score the same (3 of 3)? The one over it scores 0 with the quick
+    check's message, counted before any training (so the machine's load never reaches it:
+    graded once, quietly)."""
     quiet = grade(course, ["within", "over"])
     busy_loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                   for _ in range(BUSY_LOOPS)]
     try:
         time.sleep(1)
         assert all(loop.poll() is None for loop in busy_loops)
-        busy = grade(course, ["within", "over"])
+        busy = grade(course, ["within"])
     finally:
         for loop in busy_loops:
             loop.kill()
             loop.wait()
     print(f"\nquiet: {quiet['within']['seconds']:.0f} s and {quiet['over']['seconds']:.0f} s; "
-          f"busy: {busy['within']['seconds']:.0f} s and {busy['over']['seconds']:.0f} s")
-    for student in ("within", "over"):
-        assert busy[student]["scores"] == quiet[student]["scores"]
-        assert busy[student]["message"] == quiet[student]["message"]
+          f"busy: {busy['within']['seconds']:.0f} s")
+    assert busy["within"]["scores"] == quiet["within"]["scores"]
+    assert busy["within"]["message"] == quiet["within"]["message"] == []
     assert quiet["within"]["scores"]["test_tuned_accuracy"] == 3
-    assert quiet["within"]["message"] == []
     assert quiet["over"]["scores"]["test_tuned_accuracy"] == 0
     [message] = quiet["over"]["message"]
     assert message.startswith("Training your recipe costs 3,721 billion multiply-adds "

@@ -20,7 +20,7 @@ import pytest
 from helpers.course import NOTEBOOK, cell_scores, new_course
 from helpers.dask_cluster import DaskCluster
 from helpers.postgres import PostgresServer, postgres_bin
-from helpers.submissions import WEAK_WORK_SCORES, hand_in, weak_work, wrong_work
+from helpers.submissions import COMPARE, WEAK_WORK_SCORES, hand_in, weak_work, wrong_work
 
 from course_lib.autograder.sandbox import sandbox_available
 from course_lib.teacher import course as teacher
@@ -159,9 +159,11 @@ def test_a_rerun_skips_what_is_graded_and_unchanged(two_ways):
     assert all_scores(course) == before
 
 
-def test_manual_grades_survive_grading_again(two_ways):
-    """A written answer graded in Formgrader keeps its score when autograding runs again,
-    and the autograded scores come out the same."""
+def test_work_handed_in_again_is_graded_again_and_manual_grades_survive(two_ways):
+    """The weak work handed in again with one answer changed, after a written answer was
+    graded in Formgrader: does a run without --force grade only that submission again,
+    score the changed answer anew and every other cell as before, and keep the manual
+    grade?"""
     from nbgrader.api import Gradebook
 
     course = two_ways["two"]
@@ -171,16 +173,24 @@ def test_manual_grades_survive_grading_again(two_ways):
         grade.manual_score = 1.5
         book.db.commit()
     before = cell_scores(course, "weak")
-    autograde(course, ["weak"], force=True)
+    wrong_verdict = COMPARE.replace("accuracy_gap <= 0.05", "accuracy_gap > 0.05")
+    hand_in(course, "weak", {**weak_work(course), "compare_accuracy": wrong_verdict})
+    lines = []
+    [again] = autograde(course, ["weak", "wrong"], force=False, report=lines.append)
+    assert again.student == "weak" and again.ok, lines
+    assert "Skipping 1 submission(s) graded before and unchanged since (wrong)" in lines[0]
     with Gradebook(url) as book:
         grade = book.find_grade("explain_generalisation", "mnist_cnn", "mnist_cnn", "weak")
         assert grade.manual_score == 1.5
-    assert cell_scores(course, "weak") == before  # grading twice: the same scores
+    after = cell_scores(course, "weak")
+    assert after["test_compare_accuracy"] == 0 < before["test_compare_accuracy"]
+    assert {c: s for c, s in after.items() if c != "test_compare_accuracy"} == {
+        c: s for c, s in before.items() if c != "test_compare_accuracy"}
 
 
 def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
-    """Kill `course autograde` after the first student; the re-run grades only the rest,
-    and a later run only what was handed in again."""
+    """Kill `course autograde` after the first student: does the re-run grade only the rest?
+    (Work handed in again after grading: the test before.)"""
     course = new_course(tmp_path / "course", extra_config=SETTINGS)
     hand_in(course, "aaa", weak_work(course))
     hand_in(course, "bbb", weak_work(course))
@@ -204,11 +214,6 @@ def test_a_stopped_run_resumes_with_everyone_graded_once(tmp_path):
     with Gradebook(gradebook_url(course)) as book:
         assert len(book.find_assignment("mnist_cnn").submissions) == 2
     assert sum(cell_scores(course, "aaa").values()) == sum(cell_scores(course, "bbb").values())
-    # A submission handed in again (changed) is graded again; the other is not.
-    hand_in(course, "aaa", {**weak_work(course), "identify_digits": "digit_4 = 0\n"})
-    [again] = autograde(course, force=False, report=lines.append)
-    assert again.student == "aaa" and again.ok
-    assert cell_scores(course, "aaa")["test_identify_digits"] == 0
 
 
 def test_a_terminal_gets_a_live_status_line():

@@ -233,3 +233,22 @@ def test_the_library_refuses_a_negative_number_of_workers(stand_in):
     with pytest.raises(CourseError, match=r"Cannot grade with -1 workers: give 1 or more"):
         coordinator.autograde(folder, workers=-1, unsandboxed=True, report=lambda line: None)
     assert planned == {}
+
+
+def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
+    """Does every nbgrader command of the course start without ``rfc3987_syntax`` (over a
+    second of Lark parsers built at import, for formats no notebook schema uses), while
+    nbformat's validation and nbgrader itself load as before?"""
+    import importlib.util
+
+    from course_lib.teacher.course import nbgrader
+
+    assert importlib.util.find_spec("rfc3987_syntax"), "installed with nbformat's jsonschema"
+    (tmp_path / "nbgrader_config.py").write_text("")
+    done = nbgrader(tmp_path, "--version", environment={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0 and "nbgrader version" in done.stdout, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert {"nbformat.validator", "jsonschema._format", "nbgrader.apps"} <= imported
+    # The name is looked up (and found absent); its parsers and Lark are never loaded.
+    assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported

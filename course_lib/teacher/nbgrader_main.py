@@ -1,0 +1,30 @@
+"""nbgrader's command line, started without the IRI parsers of ``rfc3987_syntax``.
+
+nbformat validates notebooks with jsonschema, and jsonschema loads ``rfc3987_syntax``, when
+it is installed (nbformat's ``jsonschema[format-nongpl]`` installs it), to check the ``iri``
+and ``iri-reference`` formats: that module builds its Lark parsers as it is imported, over a
+second of every nbgrader command and so of every submission graded. No schema nbgrader
+validates with uses those formats, so jsonschema is told the module is absent and leaves
+those two formats unchecked; everything else is validated as before.
+
+``python -m course_lib.teacher.nbgrader_main ARGUMENTS`` does what ``python -m nbgrader
+ARGUMENTS`` does (:func:`course_lib.teacher.course.nbgrader` runs it).
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+UNUSED_FORMAT_CHECKERS = ("rfc3987_syntax",)
+
+
+def main() -> None:
+    """Run nbgrader's command line with ``sys.argv``'s arguments."""
+    for name in UNUSED_FORMAT_CHECKERS:
+        sys.modules.setdefault(name, None)  # `import name` now fails, as if not installed
+    runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
