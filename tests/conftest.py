@@ -70,9 +70,12 @@ GROUPS = {
 }
 GROUP_OF_FILE = {stem: group for group, stems in GROUPS.items() for stem in stems}
 
-# The longest groups start first (measured on two cores), so that no process is left with
-# a long one at the end while the other waits.
-LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_class_grading"]
+# The longest groups start first (measured on two cores), then the middling ones (about 20
+# s to 2 minutes each), so that what is left for the end is short and no process waits
+# long for the other.
+LONGEST_FIRST = ["machine", "test_trust_verdicts", "test_course_e2e", "test_class_grading",
+                 "sample_networks", "test_returns", "test_formgrader_browser", "test_checker",
+                 "test_lesson", "test_other_data"]
 
 
 def group_of(path: str | Path) -> str:

@@ -35,10 +35,10 @@ def graded(tmp_path_factory):
     hand_in(course, "honest-deleter", answers,
             delete={"test_identify_digits", "test_network_accuracy"})
     students.append("honest-deleter")
-    outcomes = {o.student: o for o in autograde(course, students, workers=1)}
+    outcomes = {o.student: o for o in autograde(course, students, workers=2)}
     # The lesson in Dutch: the model solution, and the release handed in untouched.
     dutch = {o.student: o for o in autograde(course, hand_in_dutch(course), assignment=DUTCH,
-                                              workers=1)}
+                                              workers=2)}
     for outcome in [*outcomes.values(), *dutch.values()]:
         print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
     pages = teacher.feedback(course)
