@@ -252,3 +252,39 @@ def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
     assert {"nbformat.validator", "jsonschema._format", "nbgrader.apps"} <= imported
     # The name is looked up (and found absent); its parsers and Lark are never loaded.
     assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported
+
+
+def test_a_new_gradebook_gets_nbgraders_schema_version_without_an_alembic_process(tmp_path):
+    """Does a course's first nbgrader command record the newest revision of nbgrader's
+    gradebook schema, the one `alembic heads` prints, without starting `alembic` (over three
+    seconds of CPU for every new gradebook, and so for every grading run's scratch one)?"""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from helpers.course import ROOT
+
+    from course_lib.teacher import demo
+
+    heads = subprocess.run(
+        [sys.executable, "-c", "from nbgrader.api import get_alembic_version as v; print(v())"],
+        capture_output=True, text=True, check=True, timeout=120,
+        env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
+    # A stand-in `alembic`, first on the PATH, that notes each start and fails.
+    stand_in = tmp_path / "bin" / "alembic"
+    stand_in.parent.mkdir()
+    stand_in.write_text(f"#!/bin/sh\necho started >> {tmp_path / 'alembic-started'}\nexit 3\n")
+    stand_in.chmod(0o755)
+    course = tmp_path / "course"
+    demo.copy_course(ROOT, course)
+    done = subprocess.run(
+        [sys.executable, "-m", "course_lib.teacher.nbgrader_main", "generate_assignment",
+         "mnist_cnn", "--force"], cwd=course, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PATH": f"{stand_in.parent}:{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (tmp_path / "alembic-started").exists()
+    with sqlite3.connect(course / "gradebook.db") as database:
+        recorded = database.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert recorded == [(heads.stdout.strip(),)]
+    assert len(heads.stdout.strip()) == 12  # an alembic revision id, such as e43177bfe90b
