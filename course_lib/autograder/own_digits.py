@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 
 from course_lib.autograder.language import _
-from course_lib.lesson.handwriting import digit_files, read_digit_folder
+from course_lib.lesson.digit_files import digit_files
 
 MAX_FILES = 30  # more pictures than an honest answer needs; the rest are not opened
 MAX_BYTES = 20 * 2**20  # a phone photo is a few MB
@@ -63,6 +63,10 @@ def count(folder: Path) -> dict[str, str | None]:
     are the lesson's own (:func:`course_lib.lesson.handwriting.read_digit_folder`), so the
     notebook skips the same pictures the grader does not count.
     """
+    # Imported here: every nbgrader command of the grader imports this module for gather(),
+    # and Pillow and SciPy took a third of a second of each start.
+    from course_lib.lesson.handwriting import read_digit_folder
+
     folder = Path(folder)
     digits = read_digit_folder(folder / OWN, samples=folder / SAMPLES)
     verdicts: dict[str, str | None] = json.loads((folder / LEFT_OUT).read_text())

@@ -15,7 +15,8 @@
 * :mod:`~course_lib.lesson.plots`, :mod:`~course_lib.lesson.explain`: training curves,
   digits, predictions, confusion matrix, mistakes, filters and feature maps.
 * :mod:`~course_lib.lesson.handwriting`, :mod:`~course_lib.lesson.canvas`: own digits
-  (photos, drawings, text matrices) made MNIST-like, and the drawing widget.
+  (photos, drawings, text matrices) made MNIST-like, and the drawing widget;
+  :mod:`~course_lib.lesson.digit_files`: which files are digit pictures, by name.
 * :mod:`~course_lib.lesson.quiet_tensorflow`: TensorFlow without its start-up log lines.
 
 Nothing here imports :mod:`course_lib.autograder` or :mod:`course_lib.teacher`, and nothing

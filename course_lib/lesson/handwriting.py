@@ -39,13 +39,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from course_lib.lesson.constants import IMAGE_SIDE
+from course_lib.lesson.digit_files import (
+    DIGIT_SUFFIXES,
+    HEIF_SUFFIXES,
+    IMAGE_SUFFIXES,
+    MATRIX_SUFFIXES,
+    digit_files,
+)
 from course_lib.lesson.language import _
 
-HEIF_SUFFIXES = {".heic", ".heif"}  # an iPhone's photos; Pillow reads them with pillow-heif
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"} | HEIF_SUFFIXES
-MATRIX_SUFFIXES = {".dat", ".txt"}
-DIGIT_SUFFIXES = IMAGE_SUFFIXES | MATRIX_SUFFIXES | {".npy"}
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 WORKING_SIZE = 200  # large photos are shrunk to this first: enough detail, fast to clean
 BOX = 20  # MNIST scales every digit to fit 20x20 ...
@@ -393,15 +396,6 @@ SAME_DIGIT = 0.98
 # MNIST ones), the same hand drawing a one 40 times with the mouse at most 0.984.
 NEAR_COPY = 0.99
 LIKENESS_SIDE = 32
-
-
-def digit_files(folder: str | Path) -> list[Path]:
-    """The files in ``folder`` with a digit picture's suffix, sorted by name."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() in DIGIT_SUFFIXES and p.is_file())
 
 
 def read_digit_folder(folder: str | Path, samples: str | Path | None = None,

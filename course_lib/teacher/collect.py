@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.lesson.handwriting import DIGIT_SUFFIXES
+from course_lib.lesson.digit_files import DIGIT_SUFFIXES
 from course_lib.teacher import canvas, downloads, handed_in, lesson_match, moodle, platforms
 from course_lib.teacher.canvas import CanvasExport
 from course_lib.teacher.course import CourseError, gradebook_url, step_folder

@@ -254,6 +254,24 @@ def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
     assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported
 
 
+def test_nbgrader_commands_load_the_grader_without_picture_libraries(tmp_path):
+    """Does an nbgrader command of the course load the grader's preprocessors (own digits
+    included, whose pictures it lists) without Pillow and SciPy, which only the checker
+    needs to open the pictures (a third of a second of every command's start)?"""
+    from helpers.course import new_course
+
+    from course_lib.teacher.course import nbgrader
+
+    course = new_course(tmp_path / "course")
+    done = nbgrader(course, "db", "student", "list",
+                    environment={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert {"course_lib.autograder.execute", "course_lib.autograder.own_digits"} <= imported
+    assert not {name for name in imported if name.split(".")[0] in {"PIL", "scipy"}}
+
+
 def test_a_new_gradebook_gets_nbgraders_schema_version_without_an_alembic_process(tmp_path):
     """Does a course's first nbgrader command record the newest revision of nbgrader's
     gradebook schema, the one `alembic heads` prints, without starting `alembic` (over three
