@@ -235,6 +235,12 @@ def test_the_library_refuses_a_negative_number_of_workers(stand_in):
     assert planned == {}
 
 
+def imported_modules(stderr: str) -> set[str]:
+    """The modules a process imported, from what ``PYTHONPROFILEIMPORTTIME`` printed."""
+    return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:")}
+
+
 def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
     """Does every nbgrader command of the course start without ``rfc3987_syntax`` (over a
     second of Lark parsers built at import, for formats no notebook schema uses), while
@@ -247,8 +253,7 @@ def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("")
     done = nbgrader(tmp_path, "--version", environment={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0 and "nbgrader version" in done.stdout, done.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = imported_modules(done.stderr)
     assert {"nbformat.validator", "jsonschema._format", "nbgrader.apps"} <= imported
     # The name is looked up (and found absent); its parsers and Lark are never loaded.
     assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported
@@ -266,8 +271,7 @@ def test_nbgrader_commands_load_the_grader_without_picture_libraries(tmp_path):
     done = nbgrader(course, "db", "student", "list",
                     environment={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = imported_modules(done.stderr)
     assert {"course_lib.autograder.execute", "course_lib.autograder.own_digits"} <= imported
     assert not {name for name in imported if name.split(".")[0] in {"PIL", "scipy"}}
 
