@@ -130,6 +130,23 @@ def test_the_checker_loads_keras_without_scikit_learn_or_pandas(tmp_path):
     assert importlib.util.find_spec("sklearn") and importlib.util.find_spec("pandas")
 
 
+def test_tensorflows_number_types_load_in_a_fraction_of_a_second():
+    """ml_dtypes, TensorFlow's and Keras' number types, loads in every student kernel and
+    every checker, so twice per submission graded. Version 0.7.0 spends over a second of
+    CPU building its types as it loads (0.6.0 about a hundredth): does the installed one
+    load quickly (the best of three starts)?"""
+    probe = ("import time, numpy\n"
+             "started = time.process_time()\n"
+             "import ml_dtypes\n"
+             "print(time.process_time() - started, ml_dtypes.__version__)\n")
+    starts = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             check=True).stdout.split() for _ in range(3)]
+    seconds, version = min((float(took), version) for took, version in starts)
+    assert seconds < 0.3, (f"ml_dtypes {version} took {seconds:.2f} s of CPU to load; "
+                           "pyproject.toml keeps it below 0.7, whose start is that slow: "
+                           "reinstall the course (pip install -e .)")
+
+
 def test_the_wait_for_the_checker_follows_the_training_budget():
     """Does the grader wait at least 30 minutes, always 10 minutes past the training budget
     (so a raised budget is never cut short by the wait), or what the teacher set?"""
