@@ -178,23 +178,21 @@ def close_menu(page, attempts: int = 5) -> None:
     the menu bar's empty end."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    menu = page.locator(".lm-Menu").first
-    for _ in range(attempts):
-        page.keyboard.press("Escape")
-        try:
-            menu.wait_for(state="hidden", timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            pass
+    def press_outside() -> None:
         last_item = page.locator(".lm-MenuBar-item").last.bounding_box()
         if last_item:  # just right of the menu bar's last title: the bar's empty end
             page.mouse.click(last_item["x"] + last_item["width"] + 20,
                              last_item["y"] + last_item["height"] / 2)
-        try:
-            menu.wait_for(state="hidden", timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            continue
+
+    menu = page.locator(".lm-Menu").first
+    for _ in range(attempts):
+        for close in (lambda: page.keyboard.press("Escape"), press_outside):
+            close()
+            try:
+                menu.wait_for(state="hidden", timeout=5_000)
+                return
+            except PlaywrightTimeout:
+                continue
     shown = page.locator(".lm-Menu").all_inner_texts()
     raise AssertionError(f"a JupyterLab menu stayed open after Escape and a press outside it, "
                          f"{attempts} times each: {shown}")
