@@ -460,16 +460,27 @@ def _wait_until_no_processes(account: str, timeout: float = 30) -> None:
     except KeyError:
         return
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        owners = []
-        for entry in Path("/proc").iterdir():
-            try:
-                owners.append(entry.stat().st_uid if entry.name.isdigit() else None)
-            except OSError:
-                pass  # gone meanwhile
-        if uid not in owners:
-            return
+    while _runs_something(uid) and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def _runs_something(uid: int) -> bool:
+    """Whether a process of ``uid`` still runs. An ended process that its parent has not
+    reaped yet (state Z) runs nothing: where the machine's first process reaps nothing (a
+    container without an init) it stays in /proc, under the student's uid, for as long as
+    the machine runs, and waiting for it would wait for the whole timeout."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if state not in ("Z", "X"):
+            return True
+    return False
 
 
 def _exchange_folder(settings: HubSettings | None) -> Path | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,67 @@ def test_remove_takes_only_what_this_classroom_made(tmp_path, monkeypatch):
         state.mkdir()
         hub.remove(state, report=lambda line: None)
         assert other.is_dir() and not state.exists()
+
+
+def zombie_of(name: str) -> int:
+    """A process of the account ``name`` that has ended but that no one has reaped: what a
+    killed student server becomes on a machine whose first process reaps nothing (a
+    container without an init). Its parent is this test, which reaps it when done."""
+    pid = os.fork()
+    if pid == 0:  # the child: become the account and end at once
+        try:
+            os.setgid(uid_and_gid(name)[1])
+            os.setuid(uid_and_gid(name)[0])
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while process_state(pid) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pid
+
+
+def uid_and_gid(name: str) -> tuple[int, int]:
+    import pwd
+
+    account = pwd.getpwnam(name)
+    return account.pw_uid, account.pw_gid
+
+
+def process_state(pid: int) -> str:
+    """The one-letter state of a process (Z: ended, not reaped), from /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_removing_a_classroom_does_not_wait_for_ended_processes(tmp_path, monkeypatch):
+    """A student's killed server that nobody reaps stays in /proc, owned by the student,
+    but runs nothing: does `course hub remove` delete the account at once, instead of
+    waiting for it to go?"""
+    import json
+    import pwd
+    from dataclasses import asdict
+
+    from helpers.accounts import accounts
+
+    with accounts("student") as names:
+        student = names["student"]
+        monkeypatch.setattr(hub, "EXCHANGE", tmp_path / "exchange")
+        state = tmp_path / "state"
+        state.mkdir()
+        settings = hub.HubSettings(
+            course_dir=str(tmp_path / "course"), teacher="", students=[student],
+            created_accounts=[student], ip="127.0.0.1", port=8000, student_python="",
+            teacher_python="", student_jupyter_config="", teacher_jupyter_config="",
+            limits={})
+        (state / "hub.json").write_text(json.dumps(asdict(settings)))
+        zombie = zombie_of(student)
+        try:
+            assert process_state(zombie) == "Z"
+            assert os.stat(f"/proc/{zombie}").st_uid == uid_and_gid(student)[0]
+            started = time.monotonic()
+            hub.remove(state, report=lambda line: None)
+            took = time.monotonic() - started
+        finally:
+            os.waitpid(zombie, 0)
+        with pytest.raises(KeyError):
+            pwd.getpwnam(student)
+        assert took < 10, f"removing the classroom took {took:.0f} s"
