@@ -58,7 +58,7 @@ import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
-from course_lib.teacher import hub_disk, hub_logins, hub_service
+from course_lib.teacher import hub_disk, hub_limits, hub_logins, hub_service
 from course_lib.teacher.course import ASSIGNMENT, CourseError, require_course
 from course_lib.teacher.hub_accounts import (
     Member,
@@ -455,32 +455,9 @@ def remove(state: Path = STATE_DIR, report=print) -> None:
 
 def _wait_until_no_processes(account: str, timeout: float = 30) -> None:
     """Wait until ``account`` runs nothing (killed processes take a moment to go)."""
-    try:
-        uid = pwd.getpwnam(account).pw_uid
-    except KeyError:
-        return
     deadline = time.monotonic() + timeout
-    while _runs_something(uid) and time.monotonic() < deadline:
+    while hub_limits.running_processes(account) and time.monotonic() < deadline:
         time.sleep(0.2)
-
-
-def _runs_something(uid: int) -> bool:
-    """Whether a process of ``uid`` still runs. An ended process that its parent has not
-    reaped yet (state Z) runs nothing: where the machine's first process reaps nothing (a
-    container without an init) it stays in /proc, under the student's uid, for as long as
-    the machine runs, and waiting for it would wait for the whole timeout."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid != uid:
-                continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if state not in ("Z", "X"):
-            return True
-    return False
 
 
 def _exchange_folder(settings: HubSettings | None) -> Path | None:

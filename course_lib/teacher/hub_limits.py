@@ -139,8 +139,13 @@ def _v2_cores(path: Path) -> float | None:
     return None if quota == "max" else int(quota) / int(period)
 
 
-def server_processes(account: str) -> list[int]:
-    """The processes of ``account`` that are its JupyterHub server (normally one)."""
+def running_processes(account: str) -> list[int]:
+    """The processes of ``account`` that still run, lowest number first.
+
+    An ended process that its parent has not reaped (state Z) runs nothing and is left
+    out: where the machine's first process reaps nothing (a container without an init),
+    a killed server stays in /proc, under the student's uid, until the machine stops.
+    """
     import pwd
 
     try:
@@ -154,13 +159,26 @@ def server_processes(account: str) -> list[int]:
         try:
             if entry.stat().st_uid != uid:
                 continue
-            command = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def server_processes(account: str) -> list[int]:
+    """The processes of ``account`` that are its JupyterHub server (normally one)."""
+    found = []
+    for pid in running_processes(account):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue  # ended meanwhile
         if any(os.path.basename(part.decode(errors="replace")) == SERVER_COMMAND
                for part in command[:2]):
-            found.append(int(entry.name))
-    return sorted(found)
+            found.append(pid)
+    return found
 
 
 def describe(account: str, configured: StudentLimits) -> str:
