@@ -174,24 +174,20 @@ def zombie_of(name: str) -> int:
     """A process of the account ``name`` that has ended but that no one has reaped: what a
     killed student server becomes on a machine whose first process reaps nothing (a
     container without an init). Its parent is this test, which reaps it when done."""
+    import pwd
+
+    account = pwd.getpwnam(name)
     pid = os.fork()
     if pid == 0:  # the child: become the account and end at once
         try:
-            os.setgid(uid_and_gid(name)[1])
-            os.setuid(uid_and_gid(name)[0])
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
         finally:
             os._exit(0)
     deadline = time.monotonic() + 10
     while process_state(pid) != "Z" and time.monotonic() < deadline:
         time.sleep(0.05)
     return pid
-
-
-def uid_and_gid(name: str) -> tuple[int, int]:
-    import pwd
-
-    account = pwd.getpwnam(name)
-    return account.pw_uid, account.pw_gid
 
 
 def process_state(pid: int) -> str:
@@ -207,7 +203,7 @@ def test_removing_a_classroom_does_not_wait_for_ended_processes(tmp_path, monkey
     import pwd
     from dataclasses import asdict
 
-    from helpers.accounts import accounts
+    from helpers.accounts import accounts, uid
 
     with accounts("student") as names:
         student = names["student"]
@@ -223,7 +219,7 @@ def test_removing_a_classroom_does_not_wait_for_ended_processes(tmp_path, monkey
         zombie = zombie_of(student)
         try:
             assert process_state(zombie) == "Z"
-            assert os.stat(f"/proc/{zombie}").st_uid == uid_and_gid(student)[0]
+            assert os.stat(f"/proc/{zombie}").st_uid == uid(student)
             started = time.monotonic()
             hub.remove(state, report=lambda line: None)
             took = time.monotonic() - started
