@@ -21,8 +21,9 @@ from course_lib.autograder.sandbox import sandbox_available
 from course_lib.lesson import checks as quick
 from course_lib.lesson.recipe import Recipe
 
-# The model solution's network: 10 epochs are within the budget and pass the mark, 100 are
-# over the budget (3,721 billion multiply-adds of 2,400 on the sample).
+# The model solution's network: 7 epochs are within the budget (260 billion multiply-adds
+# of 2,400 on the sample) and pass the mark (0.955 against 0.94, measured when chosen: few
+# epochs keep the busy machine's grading short); 100 are over the budget (3,721 billion).
 SOLUTION_NETWORK = """tuned_model = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
@@ -32,7 +33,7 @@ SOLUTION_NETWORK = """tuned_model = keras.Sequential([
 tuned_model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 tuned_batch_size = 64
 """
-WITHIN_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 10\n"
+WITHIN_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 7\n"
 OVER_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 100\n"
 BUSY_LOOPS = 2  # one per core of the machine the course is measured on
 
