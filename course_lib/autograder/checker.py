@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from course_lib.autograder import own_digits
@@ -225,10 +226,35 @@ def _load_once(value: HandedValue, folder: Path):
     """Load a handed-over value; the same network handed over for several cells once."""
     if value.kind != "keras":
         return load_value(value, folder)
-    key = hashlib.sha256((folder / Path(value.file).name).read_bytes()).hexdigest()
+    key = network_key(folder / Path(value.file).name)
     if key not in _loaded:
         _loaded[key] = load_value(value, folder)
     return _loaded[key]
+
+
+# Written by Keras at every save (its version and the time of saving): the same network
+# saved for two test cells differs only there.
+SAVE_STAMP = "metadata.json"
+
+
+def network_key(path: Path) -> str:
+    """What a saved network is: its files but Keras' save stamp, so that the same network
+    saved again (for the next test cell) is loaded once; a file that is no Keras archive
+    is keyed by its bytes (and refused when it is loaded)."""
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in sorted(archive.namelist()):
+                if member == SAVE_STAMP:
+                    continue
+                digest.update(member.encode() + b"\0")
+                with archive.open(member) as content:  # in pieces: it may be large
+                    while piece := content.read(1 << 20):
+                        digest.update(piece)
+                digest.update(b"\0")
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError):
+        return "bytes:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return "archive:" + digest.hexdigest()
 
 
 def main(argv: list[str]) -> int:

@@ -62,6 +62,34 @@ def test_arrays_arrive_as_arrays(tmp_path):
                    "assert x.shape == (2, 2) and (x == 3).all()").passed
 
 
+def test_a_network_saved_again_for_the_next_cell_is_loaded_once(tmp_path):
+    """Keras stamps every save with its time: is the same network, saved for two test
+    cells, still loaded once, while other weights, or a file that is no network, are not
+    taken for it?"""
+    import keras
+    from keras import layers
+
+    network = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+    first, again, changed = (tmp_path / name for name in ("a.keras", "b.keras", "c.keras"))
+    network.save(first)
+    time.sleep(1.1)  # the stamp counts seconds
+    network.save(again)
+    assert first.read_bytes() != again.read_bytes()
+    network.layers[0].kernel.assign(network.layers[0].kernel + 1.0)
+    network.save(changed)
+    assert checker.network_key(first) == checker.network_key(again)
+    assert checker.network_key(changed) != checker.network_key(first)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(first.read_bytes()[:100])
+    assert checker.network_key(broken).startswith("bytes:")
+
+    checker._loaded.clear()
+    loaded = [checker._load_once(HandedValue("keras", file=path.name), tmp_path)
+              for path in (first, again, changed)]
+    assert loaded[0] is loaded[1] and loaded[2] is not loaded[0]
+    checker._loaded.clear()
+
+
 @pytest.mark.slow
 def test_the_checker_defines_exactly_the_names_it_promises(isolated_data):
     """What the handover never asks the kernel for is what the checker provides."""
