@@ -282,6 +282,9 @@ def _import_students(classroom: Path, teacher: str, members: list[Member],
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=".csv",
                                      prefix=".class-list-",
                                      dir=classroom, delete=False) as handle:
+        # Given to the teacher while open: a name in the teacher's folder could be swapped
+        # for a link before a chown by name.
+        os.fchown(handle.fileno(), pwd.getpwnam(teacher).pw_uid, -1)
         rows = csv.writer(handle)
         rows.writerow(["id", "first_name", "last_name"])
         for member in members:
@@ -289,7 +292,6 @@ def _import_students(classroom: Path, teacher: str, members: list[Member],
             rows.writerow([member.id, first, last])
     listing = Path(handle.name)
     try:
-        shutil.chown(listing, user=teacher)
         as_user(teacher, [str(python), "-m", "course_lib.teacher.nbgrader_main", "db",
                           "student", "import", str(listing)], cwd=classroom)
     finally:

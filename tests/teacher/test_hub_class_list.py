@@ -7,6 +7,8 @@ the test); the classroom test (tests/teacher/test_classroom.py) runs it as the t
 
 from __future__ import annotations
 
+import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -33,13 +35,14 @@ def test_the_class_list_goes_into_the_gradebook_in_one_nbgrader_start(tmp_path, 
         started.append(command)
         listing = Path(command[-1])
         assert listing.parent == course and listing.name.startswith(".class-list-")
+        assert listing.stat().st_uid == pwd.getpwnam(user).pw_uid
         subprocess.run(command, cwd=cwd, check=True, capture_output=True, timeout=120)
 
     monkeypatch.setattr(hub, "as_user", as_teacher)
-    monkeypatch.setattr(hub.shutil, "chown", lambda path, user: None)
     python = Path(sys.executable)
+    teacher = pwd.getpwuid(os.getuid()).pw_name  # the list is given to this account
 
-    hub._import_students(course, "teacher", [Member("ada", "Ada Lovelace"),
+    hub._import_students(course, teacher, [Member("ada", "Ada Lovelace"),
                                              Member("bob", "Bob van der Berg"),
                                              Member("cem", "Cem")], python)
     assert students_in(course) == {"ada": ("Ada", "Lovelace"),
@@ -49,7 +52,7 @@ def test_the_class_list_goes_into_the_gradebook_in_one_nbgrader_start(tmp_path, 
                               "import", started[0][-1]]
 
     # Run again: a name corrected, a student added, nobody doubled; no list left behind.
-    hub._import_students(course, "teacher", [Member("ada", "Ada King"),
+    hub._import_students(course, teacher, [Member("ada", "Ada King"),
                                              Member("bob", "Bob van der Berg"),
                                              Member("cem", "Cem"),
                                              Member("dee", "Dee Çelik")], python)
