@@ -205,7 +205,7 @@ class GradeInSandbox(Execute):
             # limit (it ignores the interrupt, or a fork bomb's children keep it busy) can
             # no more be trusted than a dead one: the notebook stops there, as if it died.
             self._stopped = self._death_message(index) if isinstance(
-                error, DeadKernelError) else self._unanswered_message(index)
+                error, DeadKernelError) else self._unanswered_message(index, cell)
             said = _("The notebook stopped running here: {problem}").format(
                 problem=self._stopped)
             cell.setdefault("outputs", []).append(NotebookNode(
@@ -227,9 +227,11 @@ class GradeInSandbox(Execute):
         self._to_check.append(CellToCheck(cell.metadata.nbgrader["grade_id"], cell.source,
                                           handed_over))
 
-    def _unanswered_message(self, index: int) -> str:
+    def _unanswered_message(self, index: int, cell) -> str:
+        # The cell's own limit: a teacher's ``timeout_func`` may give cells different ones.
         return _("the Python kernel did not answer after cell {number} was stopped at its "
-                 "time limit of {seconds} s").format(number=index + 1, seconds=self.timeout)
+                 "time limit of {seconds} s").format(number=index + 1,
+                                                     seconds=self._get_timeout(cell))
 
     def _death_message(self, index: int) -> str:
         manager = self.km

@@ -38,8 +38,13 @@ from course_lib.teacher.autograde import autograde
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")]
 
-LIMITS = """
-c.Execute.timeout = 20
+# The attacks' cells stop at 20 s, so that an endless loop or a fork bomb costs seconds;
+# the lesson's own cells keep a limit a busy machine cannot reach (importing TensorFlow
+# once took longer than 20 s on a loaded CI machine, and failed an honest cell).
+ATTACK = "# attack\n"
+LIMITS = f"""
+c.Execute.timeout = 300
+c.Execute.timeout_func = lambda cell: 20 if {ATTACK!r} in cell.source else 300
 c.GradeInSandbox.memory_mb = 3000
 c.GradeInSandbox.processes = 200
 c.GradeInSandbox.file_size_mb = 32
@@ -169,14 +174,15 @@ def hostile(tmp_path_factory):
     broken = course / "submitted" / "broken-json" / "mnist_cnn"
     broken.mkdir(parents=True)
     (broken / NOTEBOOK).write_text('{"cells": [ this is not JSON')
-    hand_in(course, "loops-forever", {"identify_digits": RIGHT_DIGITS + "while True:\n    pass\n"})
+    hand_in(course, "loops-forever",
+            {"identify_digits": RIGHT_DIGITS + ATTACK + "while True:\n    pass\n"})
     # One attacker tries it all in its last cell: read, write, connect, fill, link.
     hand_in(course, "attacker", weak,
-            last=SNOOP.format(**paths) + FILLER + SYMLINKS.format(**paths))
-    hand_in(course, "memory-bomb", weak, after={"test_architecture": MEMORY_BOMB})
-    hand_in(course, "fork-bomb", weak, last=FORK_BOMB)
-    hand_in(course, "exits-early", weak, after={"test_architecture": EXIT_EARLY})
-    hand_in(course, "escaper", weak, last=ATTEMPTS)
+            last=ATTACK + SNOOP.format(**paths) + FILLER + SYMLINKS.format(**paths))
+    hand_in(course, "memory-bomb", weak, after={"test_architecture": ATTACK + MEMORY_BOMB})
+    hand_in(course, "fork-bomb", weak, last=ATTACK + FORK_BOMB)
+    hand_in(course, "exits-early", weak, after={"test_architecture": ATTACK + EXIT_EARLY})
+    hand_in(course, "escaper", weak, last=ATTACK + ATTEMPTS)
     copy_test_cell(hand_in(course, "copies", weak), "test_architecture", COPIES)
     hand_in(course, "zzz-honest", weak)
     attackers = ["broken-json", "loops-forever", "attacker", "memory-bomb", "fork-bomb",
