@@ -279,19 +279,20 @@ def _import_students(classroom: Path, teacher: str, members: list[Member],
     with one ``nbgrader db student import``: one nbgrader start for the whole class, not one
     per student (each takes seconds, and `course hub` does this at every run), through
     :mod:`course_lib.teacher.nbgrader_main`, which starts nbgrader faster."""
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=".csv",
-                                     prefix=".class-list-",
-                                     dir=classroom, delete=False) as handle:
-        # Given to the teacher while open: a name in the teacher's folder could be swapped
-        # for a link before a chown by name.
-        os.fchown(handle.fileno(), pwd.getpwnam(teacher).pw_uid, -1)
-        rows = csv.writer(handle)
-        rows.writerow(["id", "first_name", "last_name"])
-        for member in members:
-            first, _, last = member.name.partition(" ")
-            rows.writerow([member.id, first, last])
+    owner = pwd.getpwnam(teacher).pw_uid
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=".csv",
+                                         prefix=".class-list-", dir=classroom, delete=False)
     listing = Path(handle.name)
     try:
+        with handle:
+            # Given to the teacher while open: the name, in the teacher's folder, could be
+            # swapped for a link to another file before a chown by name.
+            os.fchown(handle.fileno(), owner, -1)
+            rows = csv.writer(handle)
+            rows.writerow(["id", "first_name", "last_name"])
+            for member in members:
+                first, _, last = member.name.partition(" ")
+                rows.writerow([member.id, first, last])
         as_user(teacher, [str(python), "-m", "course_lib.teacher.nbgrader_main", "db",
                           "student", "import", str(listing)], cwd=classroom)
     finally:

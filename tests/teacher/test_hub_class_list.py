@@ -7,11 +7,14 @@ the test); the classroom test (tests/teacher/test_classroom.py) runs it as the t
 
 from __future__ import annotations
 
+import csv
 import os
 import pwd
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from course_lib.teacher import hub
 from course_lib.teacher.hub_accounts import Member
@@ -60,3 +63,51 @@ def test_the_class_list_goes_into_the_gradebook_in_one_nbgrader_start(tmp_path, 
                                    "cem": ("Cem", None), "dee": ("Dee", "Çelik")}
     assert len(started) == 2
     assert not list(course.glob(".class-list-*"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another account needs root")
+def test_a_link_swapped_in_for_the_list_does_not_give_the_teacher_another_file(
+        tmp_path, monkeypatch):
+    """The teacher's account owns the classroom folder, so it can swap the list's name for
+    a link to a file of root's while root writes the list. Is the list given to the teacher
+    through its open descriptor, so that root's file keeps its owner?"""
+    classroom = tmp_path / "classroom"
+    classroom.mkdir()
+    roots_file = tmp_path / "roots-file"
+    roots_file.write_text("root's own\n")
+    teacher = pwd.getpwnam("nobody")  # any account but root
+    write_rows = csv.writer
+
+    def swapping_writer(handle, *args, **kwargs):
+        # While root holds the list open, the name becomes a link to root's file.
+        name = Path(handle.name)
+        name.rename(name.with_name("moved-away.csv"))
+        name.symlink_to(roots_file)
+        return write_rows(handle, *args, **kwargs)
+
+    monkeypatch.setattr(hub.csv, "writer", swapping_writer)
+    monkeypatch.setattr(hub, "as_user", lambda user, command, cwd=None: None)
+    hub._import_students(classroom, teacher.pw_name, [Member("ada", "Ada Lovelace")],
+                         Path(sys.executable))
+
+    assert roots_file.stat().st_uid == 0 and roots_file.read_text() == "root's own\n"
+    [written] = classroom.glob("moved-away.csv")
+    assert written.stat().st_uid == teacher.pw_uid
+    assert written.read_text().splitlines() == ["id,first_name,last_name", "ada,Ada,Lovelace"]
+
+
+def test_a_list_that_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    """A failure while the list is written (here: the disk is full) ends `course hub` with
+    that error and leaves no half-written list in the classroom."""
+    classroom = tmp_path / "classroom"
+    classroom.mkdir()
+
+    def full_disk(handle, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(hub.csv, "writer", full_disk)
+    monkeypatch.setattr(hub, "as_user", lambda user, command, cwd=None: None)
+    with pytest.raises(OSError, match="No space left"):
+        hub._import_students(classroom, pwd.getpwuid(os.getuid()).pw_name,
+                             [Member("ada", "Ada Lovelace")], Path(sys.executable))
+    assert list(classroom.iterdir()) == []
