@@ -14,8 +14,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 demo: $(STAMP)
 	$(BIN)/course demo
 
-# Two processes (pytest-xdist; tests/conftest.py says which files share one): about 20
-# minutes on two cores. TEST_PROCESSES=0 runs one, TEST_PROCESSES=4 four.
+# Two processes (pytest-xdist; tests/conftest.py says which files share one): 20 to 33
+# minutes on two cores, with the machine's speed. TEST_PROCESSES=0 runs one,
+# TEST_PROCESSES=4 four.
 TEST_PROCESSES ?= 2
 PARALLEL := $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES))
 
