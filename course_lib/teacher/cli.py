@@ -39,6 +39,7 @@ from course_lib.lesson.constants import QUIET_TENSORFLOW
 from course_lib.lesson.language import LANGUAGES
 from course_lib.lesson.mnist_files import MnistFileError
 from course_lib.teacher.course import ASSIGNMENT, CourseError
+from course_lib.teacher.nbgrader_main import leave_out_unused_format_checkers
 
 log = logging.getLogger(__name__)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -47,6 +48,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 def main(argv: list[str] | None = None) -> int:
     """Run ``course`` with ``argv`` (default: the command line); return the exit code."""
     os.environ.setdefault(*QUIET_TENSORFLOW)
+    leave_out_unused_format_checkers()
     parser = build_parser()
     options = parser.parse_args(argv)
     if not hasattr(options, "run"):

@@ -245,17 +245,34 @@ def test_nbgrader_commands_start_without_the_iri_parsers(tmp_path):
     """Does every nbgrader command of the course start without ``rfc3987_syntax`` (over a
     second of Lark parsers built at import, for formats no notebook schema uses), while
     nbformat's validation and nbgrader itself load as before?"""
-    import importlib.util
+    import importlib.metadata
 
     from course_lib.teacher.course import nbgrader
 
-    assert importlib.util.find_spec("rfc3987_syntax"), "installed with nbformat's jsonschema"
+    assert importlib.metadata.version("rfc3987-syntax"), "installed with nbformat's jsonschema"
     (tmp_path / "nbgrader_config.py").write_text("")
     done = nbgrader(tmp_path, "--version", environment={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0 and "nbgrader version" in done.stdout, done.stderr
     imported = imported_modules(done.stderr)
     assert {"nbformat.validator", "jsonschema._format", "nbgrader.apps"} <= imported
     # The name is looked up (and found absent); its parsers and Lark are never loaded.
+    assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported
+
+
+def test_the_course_command_reads_notebooks_without_the_iri_parsers():
+    """Does ``course`` leave the IRI parsers out for the notebooks it reads itself (a
+    Moodle download, the leaderboard, the demo), as its nbgrader commands do?"""
+    import subprocess
+    import sys
+
+    reads_a_notebook = ("from course_lib.teacher.cli import main\n"
+                        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+                        "import nbformat\nnbformat.validate(nbformat.v4.new_notebook())\n")
+    done = subprocess.run([sys.executable, "-c", reads_a_notebook], capture_output=True,
+                          text=True, timeout=120, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = imported_modules(done.stderr)
+    assert {"nbformat.validator", "jsonschema._format"} <= imported
     assert not {"lark", "rfc3987_syntax.syntax_helpers"} & imported
 
 
