@@ -128,10 +128,12 @@ class GradeInSandbox(Execute):
                           training_budget_seconds=self.training_budget_seconds,
                           timeout_seconds=self.checking_timeout_seconds)
         self._managers: list = []
+        shutdown = self.shutdown_kernel
         try:
             nb, resources = self._run_with_scratch_copy(nb, resources, km)
             verdicts = checker.check(self._to_check, self._submission, language)
         finally:
+            self.shutdown_kernel = shutdown
             checker.close()
             for manager in self._managers:
                 manager.release()
@@ -206,6 +208,10 @@ class GradeInSandbox(Execute):
             # no more be trusted than a dead one: the notebook stops there, as if it died.
             self._stopped = self._death_message(index) if isinstance(
                 error, DeadKernelError) else self._unanswered_message(index, cell)
+            if isinstance(error, CellTimeoutError):
+                # It would not answer a polite shutdown request either: no wait for one
+                # (5 s, then a kill anyway). Set back for the next notebook in _grade.
+                self.shutdown_kernel = "immediate"
             said = _("The notebook stopped running here: {problem}").format(
                 problem=self._stopped)
             cell.setdefault("outputs", []).append(NotebookNode(

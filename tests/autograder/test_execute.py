@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.tests import create_grade_cell
 
@@ -35,6 +36,14 @@ class RecordingChecker:
 def run(monkeypatch, tmp_path):
     """Grade a notebook with the execute step, unsandboxed, on a plain Python kernel."""
     monkeypatch.setattr(execute, "Checker", RecordingChecker)
+    shutdowns = []  # for each kernel: was it ended at once (True) or asked first (False)?
+    shut_down = AsyncKernelManager.shutdown_kernel  # the sandbox's manager's too
+
+    async def recording(manager, now=False, restart=False):
+        shutdowns.append(now)
+        await shut_down(manager, now=now, restart=restart)
+
+    monkeypatch.setattr(AsyncKernelManager, "shutdown_kernel", recording)
 
     def grade(cells, language=None, **options):
         notebook = new_notebook(cells=cells, metadata={"kernelspec": {
@@ -42,9 +51,11 @@ def run(monkeypatch, tmp_path):
         if language:
             notebook.metadata["course_lib"] = {"language": language}
         options.setdefault("timeout", 60)
+        shutdowns.clear()
         step = GradeInSandbox(require_sandbox=False, **options)
         graded, _ = step.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
         return graded
+    grade.shutdowns = shutdowns
     return grade
 
 
@@ -87,6 +98,14 @@ def test_a_kernel_that_does_not_answer_after_the_time_limit_stops_the_notebook(r
                                          "stopped at its time limit of 2 s")
     stopped = graded.cells[2].outputs[-1]
     assert stopped["evalue"].startswith("The notebook stopped running here")
+    # Ended at once, not asked politely to shut down first (5 s it would not answer).
+    assert run.shutdowns == [True]
+
+
+def test_a_kernel_that_answers_is_asked_to_shut_down(run):
+    """A kernel that answers is asked to shut down (and given the time to)."""
+    run([new_code_cell("x = 3")])
+    assert run.shutdowns == [False]
 
 
 def test_a_dutch_notebook_is_told_in_dutch_and_the_grader_speaks_english_again(run):
