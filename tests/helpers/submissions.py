@@ -1,10 +1,11 @@
 """Submissions for the grading tests: honest weak work, wrong work, and tricks on top.
 
 Every submission starts from the student version in ``release/``. To keep grading fast,
-the lesson's pictures are left out (students may delete lesson cells) and the lesson's
-network trains for one epoch on the first 500 training images, so it misses its pass mark
-(the grader's own retraining of a tuned recipe always uses all of them). What each answer
-cell holds is spelled out here, so each test can say exactly what score to expect.
+the lesson's network trains for one epoch on the first 500 training images, so it misses
+its pass mark (the grader's own retraining of a tuned recipe always uses all of them), and
+the lesson's pictures are left out unless a test looks at them (students may delete lesson
+cells). What each answer cell holds is spelled out here, so each test can say exactly what
+score to expect.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from nbformat.v4 import new_code_cell
 from course_lib.autograder import checks as grading
 from course_lib.teacher import demo
 
-NOTEBOOK = "mnist_cnn.ipynb"
+ASSIGNMENT = "mnist_cnn"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 DROPPED_LESSON_CELLS = ("plot_", "DigitCanvas(")  # pictures only ...
 KEPT_LESSON_CELLS = ("own = ", "examples = ")  # ... unless the cell also defines answers
 # The lesson's training, shortened: one epoch on the first 500 training images.
@@ -112,15 +114,20 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
             before: dict[str, str] | None = None, after: dict[str, str] | None = None,
             last: str | None = None, delete: set[str] = frozenset(),
             files: dict[str, bytes] | None = None, full_lesson: bool = False,
-            own_digits: bool = True) -> Path:
-    """Hand in the student version with these answers, changes and extra cells.
+            pictures: bool = False, own_digits: bool = True,
+            assignment: str = ASSIGNMENT) -> Path:
+    """Hand in the student version of ``assignment`` with these answers, changes and extra
+    cells.
 
     ``edits``: text replacements in the lesson's own cells; ``first``/``last``: an extra
     cell at the start/end; ``before``/``after``: an extra cell before/after the cell with
     that grade id; ``delete``: grade ids of cells removed; ``files``: extra files;
-    ``own_digits``: hand in three digit pictures of "one's own" in ``own_digits/``.
+    ``full_lesson``: the lesson as written, its pictures and its training at full length;
+    ``pictures``: its pictures, its training still short; ``own_digits``: hand in three
+    digit pictures of "one's own" in ``own_digits/``.
     """
-    notebook = demo.fill_in(course / "release" / "mnist_cnn" / NOTEBOOK, answers)
+    notebook_name = f"{assignment}.ipynb"
+    notebook = demo.fill_in(course / "release" / assignment / notebook_name, answers)
     cells = []
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -128,7 +135,8 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
         if grade_id in delete:
             continue
         if cell.cell_type == "code" and not meta:
-            if not full_lesson and any(word in cell.source for word in DROPPED_LESSON_CELLS) \
+            if not (full_lesson or pictures) and \
+                    any(word in cell.source for word in DROPPED_LESSON_CELLS) \
                     and not any(word in cell.source for word in KEPT_LESSON_CELLS):
                 continue
             if not full_lesson and SHORT_TRAINING[0][0] in cell.source:
@@ -147,15 +155,15 @@ def hand_in(course: Path, student: str, answers: dict[str, str], *,
     if last:
         cells.append(new_code_cell(last))
     notebook.cells = cells
-    folder = course / "submitted" / student / "mnist_cnn"
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, folder / NOTEBOOK)
+    nbformat.write(notebook, folder / notebook_name)
     if own_digits:
         demo.write_own_digits(folder / "own_digits")
     for name, content in (files or {}).items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
-    return folder / NOTEBOOK
+    return folder / notebook_name
 
 
 def autograded_outputs(course: Path, student: str,

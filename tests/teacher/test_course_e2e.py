@@ -1,7 +1,9 @@
 """The teacher's whole cycle, through real nbgrader commands on a temporary course copy.
 
-Three submissions are graded once for the module (about three minutes on two cores):
-the model solution, a partial one with specific mistakes, and the untouched release.
+Graded once for the module (about six minutes on two cores): the demo's three submissions
+(the model solution, a partial one with specific mistakes, and the untouched release) and
+an honest student's weak work, in English; in Dutch, the untouched release and the same
+student's same answers, with the lesson's pictures.
 """
 
 from __future__ import annotations
@@ -29,16 +31,21 @@ pytestmark = [pytest.mark.slow,
 def graded(tmp_path_factory):
     course = new_course(tmp_path_factory.mktemp("course") / "course")
     students = demo.hand_in(course)
-    # An honest student who deleted two test cells and quoted the lesson's marker text.
-    answers = {**weak_work(course),
+    # An honest student who deleted two test cells and quoted the lesson's marker text, and
+    # keeps what the tuned training returns (as the lesson asks; shown, it is Keras' text).
+    weak = weak_work(course)
+    answers = {**weak, "tune_model": weak["tune_model"].replace(
+                   "tuned_model.fit(", "tuned_history = tuned_model.fit("),
                "explain_generalisation": "### BEGIN HIDDEN TESTS\nI read this in the lesson.\n"}
-    hand_in(course, "honest-deleter", answers,
-            delete={"test_identify_digits", "test_network_accuracy"})
+    assert "tuned_history = " in answers["tune_model"]
+    deleted = {"test_identify_digits", "test_network_accuracy"}
+    hand_in(course, "honest-deleter", answers, delete=deleted)
     students.append("honest-deleter")
     outcomes = {o.student: o for o in autograde(course, students, workers=2)}
-    # The lesson in Dutch: the model solution, and the release handed in untouched.
-    dutch = {o.student: o for o in autograde(course, hand_in_dutch(course), assignment=DUTCH,
-                                              workers=2)}
+    # The lesson in Dutch: the same student's same answers, with every picture of the
+    # lesson and its canvas, and the release handed in untouched.
+    dutch = {o.student: o for o in autograde(course, hand_in_dutch(course, answers, deleted),
+                                              assignment=DUTCH, workers=2)}
     for outcome in [*outcomes.values(), *dutch.values()]:
         print(f"autograde {outcome.student}: {outcome.seconds:.0f} s")
     pages = teacher.feedback(course)
@@ -50,26 +57,21 @@ def graded(tmp_path_factory):
 DUTCH = "mnist_cnn_nl"
 
 
-def hand_in_dutch(course) -> list[str]:
-    """The Dutch model solution and the untouched Dutch release, in submitted/. The model
-    solution shows its figures' and canvas's texts too (a cell after the imports), for
-    the check that it shows no English."""
+def hand_in_dutch(course, answers: dict[str, str], deleted: set[str]) -> list[str]:
+    """In submitted/: the honest student's answers in the Dutch lesson, the lesson's
+    pictures kept and its figures' and canvas's texts shown too (a cell after the imports),
+    for the check that it shows no English; and the untouched Dutch release."""
+    notebook_path = hand_in(course, "honest-deleter", answers, delete=deleted, pictures=True,
+                            assignment=DUTCH)
+    notebook = nbformat.read(notebook_path, as_version=4)
+    imports = next(index for index, cell in enumerate(notebook.cells)
+                   if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+    notebook.cells.insert(imports + 1, nbformat.v4.new_code_cell(SHOW_TEXTS_CELL))
+    nbformat.write(notebook, notebook_path)
     release = teacher.step_folder(course, "release", assignment=DUTCH)
-    answers = demo.solution_sources(teacher.step_folder(course, "source", assignment=DUTCH)
-                                    / f"{DUTCH}.ipynb")
-    for student, notebook in [
-            ("demo-solution", demo.fill_in(release / f"{DUTCH}.ipynb", answers)),
-            ("demo-untouched", nbformat.read(release / f"{DUTCH}.ipynb", as_version=4))]:
-        if student == "demo-solution":
-            imports = next(index for index, cell in enumerate(notebook.cells)
-                           if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
-            notebook.cells.insert(imports + 1, nbformat.v4.new_code_cell(SHOW_TEXTS_CELL))
-        folder = teacher.step_folder(course, "submitted", student, DUTCH)
-        shutil.copytree(release, folder)
-        nbformat.write(notebook, folder / f"{DUTCH}.ipynb")
-        if student == "demo-solution":
-            demo.write_own_digits(folder / "own_digits")
-    return ["demo-solution", "demo-untouched"]
+    untouched = teacher.step_folder(course, "submitted", "demo-untouched", DUTCH)
+    shutil.copytree(release, untouched)
+    return ["honest-deleter", "demo-untouched"]
 
 
 def test_every_submission_is_graded(graded):
@@ -88,14 +90,17 @@ def test_solution_scores_every_point(graded):
 
 
 def test_the_dutch_lesson_scores_exactly_as_the_english_one(graded):
-    """The same answers score the same in both languages, cell by cell; the Dutch
-    submission's messages, hidden checks included, are in Dutch."""
-    assert {s: o.ok for s, o in graded["dutch"].items()} == {"demo-solution": True,
+    """The same answers score the same in both languages, cell by cell (the weak work's
+    passes and failures, and the untouched release's zeros); the Dutch submission's
+    messages, hidden checks included, are in Dutch."""
+    assert {s: o.ok for s, o in graded["dutch"].items()} == {"honest-deleter": True,
                                                               "demo-untouched": True}
-    for student in ("demo-solution", "demo-untouched"):
+    for student in ("honest-deleter", "demo-untouched"):
         assert cell_scores(graded["course"], student, DUTCH) == \
             cell_scores(graded["course"], student), student
-    assert sum(cell_scores(graded["course"], "demo-solution", DUTCH).values()) == 18
+    dutch = cell_scores(graded["course"], "honest-deleter", DUTCH)
+    assert {cell: dutch[cell] for cell in WEAK_WORK_SCORES} == WEAK_WORK_SCORES
+    assert sum(dutch.values()) == 13
     english = autograded_outputs(graded["course"], "demo-untouched")
     dutch = autograded_outputs(graded["course"], "demo-untouched", DUTCH)
     assert english["test_identify_digits"][0].startswith("You have not defined `digit_4`")
@@ -104,20 +109,24 @@ def test_the_dutch_lesson_scores_exactly_as_the_english_one(graded):
 
 
 def test_the_dutch_lesson_shows_no_english(graded):
-    """Does the graded Dutch lesson show no English: the model solution's printed lines,
-    figures (titles, axes, legends, ticks) and canvas, and the untouched release's
-    messages from every check, visible and hidden?"""
+    """Does the graded Dutch lesson show no English: the weak work's printed lines,
+    figures (titles, axes, legends, ticks), canvas and the messages of its failed checks,
+    and the untouched release's messages from every check, visible and hidden?"""
     shown = {student: shown_text(nbformat.read(graded["course"] / "autograded" / student
                                                / DUTCH / f"{DUTCH}.ipynb", 4))
-             for student in ("demo-solution", "demo-untouched")}
+             for student in ("honest-deleter", "demo-untouched")}
     for student, text in shown.items():
         assert english_words(text) == [], f"{student} shows English:\n{text}"
     # The texts were there to be checked: labels, figures, the canvas, Dutch numbers.
     for expected in ("Gegevens:", "trainingsafbeeldingen:", "Verwarringsmatrix",
                      "Nauwkeurigheid op trainings- en validatiedata", "voorbeeld 100",
                      "welk cijfer?", "Bewaren", "netwerk van de les:", "0,"):
-        assert expected in shown["demo-solution"], expected
+        assert expected in shown["honest-deleter"], expected
     assert "Je hebt `digit_4`, `digit_100` nog niet gedefinieerd" in shown["demo-untouched"]
+    # The weak work's failed checks, restored ones included, say why in Dutch.
+    failed = autograded_outputs(graded["course"], "honest-deleter", DUTCH)
+    assert failed["test_network_accuracy"][0].startswith("Je netwerk classificeert 0,")
+    assert failed["test_tuned_accuracy"][0] in shown["honest-deleter"]
 
 
 def test_deleted_test_cells_come_back_where_they_work(graded):
@@ -183,8 +192,8 @@ def test_grades_csv_has_one_row_per_student(graded):
     dutch = {row["student_id"]: float(row["score"]) for row in every
              if row["assignment"] == DUTCH}
     # Everyone in the gradebook has a row per assignment; two handed in the Dutch one.
-    assert dutch == {"demo-solution": 18.0, "demo-partial": 0.0, "demo-untouched": 0.0,
-                     "honest-deleter": 0.0}
+    assert dutch == {"demo-solution": 0.0, "demo-partial": 0.0, "demo-untouched": 0.0,
+                     "honest-deleter": 13.0}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
         "demo-solution": 18.0, "demo-partial": 6.0, "demo-untouched": 0.0,
         "honest-deleter": 13.0}
