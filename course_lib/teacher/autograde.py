@@ -37,6 +37,7 @@ from course_lib.teacher.course import (
     autograde_one,
     autograde_settings,
     gradebook_url,
+    open_gradebook,
     require_course,
     sandbox_arguments,
     submitted_students,
@@ -259,8 +260,6 @@ def _record(course_dir: Path, assignment: str, outcome: GradingOutcome, extra: l
 def _note_submission(course_dir: Path, student: str, assignment: str) -> None:
     """A submission the worker could not grade is in the gradebook all the same (with no
     scores), as when nbgrader fails in place."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(gradebook_url(course_dir)) as book:
+    with open_gradebook(gradebook_url(course_dir)) as book:
         book.update_or_create_student(student)
         book.update_or_create_submission(assignment, student)

@@ -42,7 +42,7 @@ import nbformat
 from course_lib.lesson.digit_files import DIGIT_SUFFIXES
 from course_lib.teacher import canvas, downloads, handed_in, lesson_match, moodle, platforms
 from course_lib.teacher.canvas import CanvasExport
-from course_lib.teacher.course import CourseError, gradebook_url, step_folder
+from course_lib.teacher.course import CourseError, gradebook_url, open_gradebook, step_folder
 from course_lib.teacher.downloads import Budget, Entry, MiB, TooLarge
 from course_lib.teacher.moodle import MoodleWorksheet
 from course_lib.teacher.platforms import CANVAS, MOODLE, PERSON, Owner, PlatformRecord
@@ -422,10 +422,10 @@ def _due_date(course_dir: Path, assignment: str) -> datetime | None:
     url = gradebook_url(course_dir)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         return None  # no gradebook yet: do not make one here
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     try:
-        with Gradebook(url) as book:
+        with open_gradebook(url) as book:
             due = book.find_assignment(assignment).duedate
     except MissingEntry:
         return None

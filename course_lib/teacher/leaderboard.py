@@ -34,7 +34,13 @@ from pathlib import Path
 
 from course_lib.lesson.language import LANGUAGES, format_number, speaking
 from course_lib.teacher import records
-from course_lib.teacher.course import ASSIGNMENT, gradebook_url, step_folder, submitted_students
+from course_lib.teacher.course import (
+    ASSIGNMENT,
+    gradebook_url,
+    open_gradebook,
+    step_folder,
+    submitted_students,
+)
 
 NAME_FILE = "leaderboard-name.txt"  # a student's chosen name, beside their notebook
 NAME_LENGTH = 24  # characters of a chosen name shown
@@ -192,10 +198,8 @@ def _graded(course_dir: Path, assignment: str) -> set[str]:
 
 def _class_members(course_dir: Path) -> dict[str, list[str]]:
     """Each student of the gradebook: their id, first, last and full name."""
-    from nbgrader.api import Gradebook
-
     try:
-        with Gradebook(gradebook_url(course_dir)) as book:
+        with open_gradebook(gradebook_url(course_dir)) as book:
             return {s.id: [s.id, s.first_name or "", s.last_name or "",
                            f"{s.first_name or ''} {s.last_name or ''}"] for s in book.students}
     except Exception:  # noqa: BLE001 - no gradebook yet: the ids still protect

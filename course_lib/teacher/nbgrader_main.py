@@ -11,7 +11,8 @@ A new gradebook records the newest revision of nbgrader's database schema, which
 asks of a separate ``alembic heads`` process: over three seconds of CPU to start Python,
 SQLAlchemy and nbgrader again, for every course's first command and every grading run's
 scratch gradebook. :func:`gradebook_schema_version` reads the same revision from nbgrader's
-migration scripts in this process.
+migration scripts in this process: in nbgrader's commands, and in the course's own
+processes that open the gradebook (:func:`course_lib.teacher.course.open_gradebook`).
 
 ``python -m course_lib.teacher.nbgrader_main ARGUMENTS`` does what ``python -m nbgrader
 ARGUMENTS`` does (:func:`course_lib.teacher.course.nbgrader` runs it); the ``course``
@@ -45,12 +46,18 @@ def leave_out_unused_format_checkers() -> None:
         sys.modules.setdefault(name, None)  # `import name` now fails, as if not installed
 
 
-def main() -> None:
-    """Run nbgrader's command line with ``sys.argv``'s arguments."""
-    leave_out_unused_format_checkers()
+def read_schema_version_here() -> None:
+    """Make nbgrader read a new gradebook's schema revision in this process
+    (:func:`gradebook_schema_version`) instead of starting ``alembic heads``."""
     import nbgrader.api
 
     nbgrader.api.get_alembic_version = gradebook_schema_version
+
+
+def main() -> None:
+    """Run nbgrader's command line with ``sys.argv``'s arguments."""
+    leave_out_unused_format_checkers()
+    read_schema_version_here()
     runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
 
 

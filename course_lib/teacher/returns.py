@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.teacher import course, platforms, sheets
-from course_lib.teacher.course import ASSIGNMENT, CourseError, gradebook_url, step_folder
+from course_lib.teacher.course import (
+    ASSIGNMENT,
+    CourseError,
+    gradebook_url,
+    open_gradebook,
+    step_folder,
+)
 from course_lib.teacher.platforms import PlatformRecord, write_atomically
 
 NOT_GRADED = {"", "-"}  # how the platforms' files show a grade not given yet
@@ -87,9 +93,7 @@ class Returned:
 
 def results(course_dir: Path, assignment: str = ASSIGNMENT) -> dict[str, Result]:
     """Every graded student's result, by student id."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(gradebook_url(course_dir)) as book:
+    with open_gradebook(gradebook_url(course_dir)) as book:
         return results_in(book, assignment)
 
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib.teacher.course import ASSIGNMENT, CourseError, gradebook_url
+from course_lib.teacher.course import ASSIGNMENT, CourseError, gradebook_url, open_gradebook
 from course_lib.teacher.records import graded_without_sandbox
 from course_lib.teacher.returns import CellGrade, results_in
 
 
 def score_table(course_dir: Path, assignment: str = ASSIGNMENT) -> tuple[list[str], list[list]]:
     """Scores per student and per graded cell, from the gradebook: (header, rows)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     url = gradebook_url(course_dir)
     database = Path(url.removeprefix("sqlite:///"))
     if url.startswith("sqlite:///") and not database.is_file():
         raise CourseError(f"There is no gradebook in {database.parent} yet: run "
                           "`course generate` and `course autograde` first.")
-    with Gradebook(url) as book:
+    with open_gradebook(url) as book:
         try:
             cells = [cell.name for notebook in book.find_assignment(assignment).notebooks
                      for cell in notebook.grade_cells]

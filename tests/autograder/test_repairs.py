@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveCells
 from nbgrader.tests import create_grade_cell, create_solution_cell
 from nbgrader.utils import compute_checksum
 
 from course_lib.autograder.repairs import ForgetRolesWithoutId, RestoreDeletedCells
+from course_lib.teacher.course import open_gradebook
 
 
 def lesson():
@@ -33,7 +33,7 @@ def lesson():
 def gradebook(tmp_path_factory):
     """A gradebook that knows the lesson's cells, as `nbgrader generate_assignment` leaves it."""
     path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
-    with Gradebook(f"sqlite:///{path}") as book:
+    with open_gradebook(f"sqlite:///{path}") as book:
         book.add_assignment("ps")
     SaveCells().preprocess(lesson(), {"nbgrader": {"db_url": f"sqlite:///{path}",
                                                    "assignment": "ps", "notebook": "lesson"}})

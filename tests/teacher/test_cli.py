@@ -4,6 +4,8 @@ teacher see the messages each level promises, where they belong?"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers.course import course_with_submissions, stand_in_grader
@@ -293,28 +295,55 @@ def test_nbgrader_commands_load_the_grader_without_picture_libraries(tmp_path):
     assert not {name for name in imported if name.split(".")[0] in {"PIL", "scipy"}}
 
 
-def test_a_new_gradebook_gets_nbgraders_schema_version_without_an_alembic_process(tmp_path):
-    """Does a course's first nbgrader command record the newest revision of nbgrader's
-    gradebook schema, the one `alembic heads` prints, without starting `alembic` (over three
-    seconds of CPU for every new gradebook, and so for every grading run's scratch one)?"""
+@pytest.fixture(scope="module")
+def alembic_head(tmp_path_factory) -> str:
+    """The revision `alembic heads` prints: what nbgrader.api.get_alembic_version asks."""
     import os
-    import sqlite3
     import subprocess
     import sys
 
     from nbgrader.dbutil import write_alembic_ini
 
-    # What nbgrader itself asks (nbgrader.api.get_alembic_version): `alembic heads`.
+    tmp_path = tmp_path_factory.mktemp("alembic")
     write_alembic_ini(str(tmp_path / "alembic.ini"), "sqlite://")
     heads = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "alembic"), "-c",
          str(tmp_path / "alembic.ini"), "heads"],
         capture_output=True, text=True, check=True, timeout=120)
-    # A stand-in `alembic`, first on the PATH, that notes each start and fails.
+    [head] = heads.stdout.split()[:1]  # "e43177bfe90b (head)"
+    assert len(head) == 12  # an alembic revision id
+    return head
+
+
+@pytest.fixture
+def no_alembic(tmp_path, alembic_head):
+    """The newest revision, and an environment whose PATH starts with a stand-in `alembic`
+    that notes each start and fails."""
+    import os
+
     stand_in = tmp_path / "bin" / "alembic"
     stand_in.parent.mkdir()
     stand_in.write_text(f"#!/bin/sh\necho started >> {tmp_path / 'alembic-started'}\nexit 3\n")
     stand_in.chmod(0o755)
+    return {"head": alembic_head, "started": tmp_path / "alembic-started",
+            "environment": {**os.environ, "PATH": f"{stand_in.parent}:{os.environ['PATH']}"}}
+
+
+def recorded_revision(database: Path) -> list[tuple[str]]:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT version_num FROM alembic_version").fetchall()
+
+
+def test_a_new_gradebook_gets_nbgraders_schema_version_without_an_alembic_process(
+        tmp_path, no_alembic):
+    """Does a course's first nbgrader command record the newest revision of nbgrader's
+    gradebook schema, the one `alembic heads` prints, without starting `alembic` (over three
+    seconds of CPU for every new gradebook, and so for every grading run's scratch one)?"""
+    import subprocess
+    import sys
+
     course = tmp_path / "course"
     course.mkdir()
     (course / "nbgrader_config.py").write_text(
@@ -323,11 +352,28 @@ def test_a_new_gradebook_gets_nbgraders_schema_version_without_an_alembic_proces
     done = subprocess.run(
         [sys.executable, "-m", "course_lib.teacher.nbgrader_main", "db", "student", "list"],
         cwd=course, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PATH": f"{stand_in.parent}:{os.environ['PATH']}"})
+        env=no_alembic["environment"])
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert not (tmp_path / "alembic-started").exists()
-    with sqlite3.connect(course / "gradebook.db") as database:
-        recorded = database.execute("SELECT version_num FROM alembic_version").fetchall()
-    [head] = heads.stdout.split()[:1]  # "e43177bfe90b (head)"
-    assert recorded == [(head,)]
-    assert len(head) == 12  # an alembic revision id
+    assert not no_alembic["started"].exists()
+    assert recorded_revision(course / "gradebook.db") == [(no_alembic["head"],)]
+
+
+def test_the_courses_own_processes_make_a_gradebook_without_an_alembic_process(
+        tmp_path, no_alembic):
+    """Do the course's own processes that open the gradebook (the leaderboard, the returns,
+    the grading records) make a new one the same way: the same revision, no `alembic`?"""
+    import subprocess
+    import sys
+
+    database = tmp_path / "made-here.db"
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys\n"
+         "from course_lib.teacher.nbgrader_main import leave_out_unused_format_checkers\n"
+         "leave_out_unused_format_checkers()  # as the course command starts\n"
+         "from course_lib.teacher.course import open_gradebook\n"
+         "with open_gradebook(sys.argv[1]) as book:\n"
+         "    book.add_student('alice')\n", f"sqlite:///{database}"],
+        capture_output=True, text=True, timeout=300, env=no_alembic["environment"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not no_alembic["started"].exists()
+    assert recorded_revision(database) == [(no_alembic["head"],)]

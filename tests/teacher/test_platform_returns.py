@@ -61,13 +61,11 @@ CANVAS_TOPS = {"canvas-31004": "peetersjan_31004_5002_mnist_cnn.ipynb",
 def class_course(tmp_path_factory) -> Path:
     """A course folder whose gradebook holds the class's scores, and the records of who
     each student is on Moodle or Canvas (the returns change neither)."""
-    from nbgrader.api import Gradebook
-
     folder = tmp_path_factory.mktemp("returns") / "course"
     folder.mkdir()
     (folder / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "returns"\n')
-    with Gradebook(course.gradebook_url(folder)) as book:
+    with course.open_gradebook(course.gradebook_url(folder)) as book:
         book.add_assignment(ASSIGNMENT)
         book.add_notebook(ASSIGNMENT, ASSIGNMENT)
         book.add_grade_cell(TEST, ASSIGNMENT, ASSIGNMENT, max_score=2, cell_type="code")
