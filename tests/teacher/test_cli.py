@@ -330,6 +330,7 @@ def no_alembic(tmp_path, alembic_head):
 
 
 def recorded_revision(database: Path) -> list[tuple[str]]:
+    """The schema revision a SQLite gradebook recorded when it was made."""
     import sqlite3
 
     with sqlite3.connect(database) as connection:
