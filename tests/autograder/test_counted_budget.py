@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from helpers.course import cell_scores, new_course
@@ -16,6 +18,7 @@ from helpers.submissions import autograded_outputs, hand_in, weak_work
 
 from course_lib.autograder import checks
 from course_lib.autograder.handover import Verdict
+from course_lib.autograder.limits import ControlGroup, Limits
 from course_lib.autograder.retrain import GradingStopped, raise_if_stopped
 from course_lib.autograder.sandbox import sandbox_available
 from course_lib.lesson import checks as quick
@@ -35,8 +38,14 @@ tuned_batch_size = 64
 """
 WITHIN_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 7\n"
 OVER_BUDGET = SOLUTION_NETWORK + "tuned_epochs = 100\n"
-BUSY_LOOPS = 2  # one per core of the machine the course is measured on
-
+# The busy machine: the grading gets half a core, held by a control group's CPU quota, so
+# that it runs at most half as fast as on one quiet core; where no control group can hold
+# a quota, two busy loops (one per core of the machine the course is measured on) take the
+# CPU from it instead. The quota proves the same without burning two cores' worth of CPU.
+BUSY_SHARE_OF_A_CORE = 0.5
+BUSY_LOOPS = 2
+# The whole grading's memory and processes in that group: nbgrader, the kernel, the checker.
+WHOLE_GRADING = Limits(memory_mb=16384, processes=4096)
 
 
 
@@ -95,28 +104,73 @@ def grade(course, students):
                         "seconds": o.seconds} for o in outcomes}
 
 
+def cpu_folder(group: ControlGroup) -> Path | None:
+    """The folder of ``group`` that holds its CPU quota (cgroup v1 or v2), if it has one."""
+    for folder in group.folders:
+        if folder.parent.name == "cpu" or (folder / "cpu.max").is_file():
+            return folder
+    return None
+
+
+def times_throttled(folder: Path) -> int:
+    """How often the kernel held the group's processes back at their quota."""
+    for line in (folder / "cpu.stat").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "nr_throttled":
+            return int(value)
+    raise AssertionError(f"no nr_throttled in {folder / 'cpu.stat'}")
+
+
+@contextmanager
+def busy_machine():
+    """While inside: what starts the ``course`` command given gets half a core (a control
+    group's quota) or, where none can be made, shares the machine with busy loops. Yields
+    the function that runs the command; after it, the group's throttle count is checked."""
+    group = ControlGroup.create(WHOLE_GRADING, cpu_cores=BUSY_SHARE_OF_A_CORE)
+    quota = cpu_folder(group) if group else None
+    if quota is None:
+        if group:
+            group.remove()
+        loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                 for _ in range(BUSY_LOOPS)]
+        try:
+            time.sleep(1)
+            assert all(loop.poll() is None for loop in loops)
+            yield lambda command: subprocess.run(command, capture_output=True, text=True)
+        finally:
+            for loop in loops:
+                loop.kill()
+                loop.wait()
+        return
+    try:
+        yield lambda command: subprocess.run(command, capture_output=True, text=True,
+                                             preexec_fn=group.enter)
+        assert times_throttled(quota) > 0, "the quota never held the grading back"
+    finally:
+        group.remove()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap")
 def test_the_same_points_on_a_quiet_machine_and_on_a_busy_one(course):
-    """Graded alone, then again while other processes keep every core busy: does the recipe
-    within the budget score the same (3 of 3)? The one over it scores 0 with the quick
-    check's message, counted before any training (so the machine's load never reaches it:
-    graded once, quietly)."""
+    """Graded alone, then again with half a core (or while other processes keep every core
+    busy): does the recipe within the budget score the same (3 of 3)? The one over it
+    scores 0 with the quick check's message, counted before any training (so the
+    machine's load never reaches it: graded once, quietly)."""
     quiet = grade(course, ["within", "over"])
-    busy_loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                  for _ in range(BUSY_LOOPS)]
-    try:
-        time.sleep(1)
-        assert all(loop.poll() is None for loop in busy_loops)
-        busy = grade(course, ["within"])
-    finally:
-        for loop in busy_loops:
-            loop.kill()
-            loop.wait()
+    command = [sys.executable, "-m", "course_lib.teacher.cli", "--course", str(course),
+               "autograde", "--student", "within", "--force", "--workers", "1"]
+    started = time.perf_counter()
+    with busy_machine() as run:
+        done = run(command)
+    busy_seconds = time.perf_counter() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    busy = {"scores": cell_scores(course, "within"),
+            "message": autograded_outputs(course, "within")["test_tuned_accuracy"]}
     print(f"\nquiet: {quiet['within']['seconds']:.0f} s and {quiet['over']['seconds']:.0f} s; "
-          f"busy: {busy['within']['seconds']:.0f} s")
-    assert busy["within"]["scores"] == quiet["within"]["scores"]
-    assert busy["within"]["message"] == quiet["within"]["message"] == []
+          f"busy: {busy_seconds:.0f} s")
+    assert busy["scores"] == quiet["within"]["scores"]
+    assert busy["message"] == quiet["within"]["message"] == []
     assert quiet["within"]["scores"]["test_tuned_accuracy"] == 3
     assert quiet["over"]["scores"]["test_tuned_accuracy"] == 0
     [message] = quiet["over"]["message"]
